@@ -1,0 +1,67 @@
+# Scrubber: `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+EVAL_DIR ?= ../shared/eval
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test test-unit test-slow lint format eval bench services-up services-down kafka-up kafka-down pg-up pg-down clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(STAMP) ## create .venv and install Scrubber with its dev tools (idempotent)
+
+demo: setup ## scrub the bundled sample with the embedded default policy
+	$(BIN)/scrubber --log-format console scrub samples/mixed.log
+
+test: setup lint services-up ## the whole suite: lint, unit, property and integration tests (CI runs this)
+	$(BIN)/pytest -q -m "not slow"
+
+test-unit: setup ## unit and property tests only (no services)
+	$(BIN)/pytest -q -m "not integration and not slow"
+
+test-slow: setup services-up ## long runs (soak, chaos) on demand
+	$(BIN)/pytest -q -m slow
+
+lint: setup ## ruff, mypy and the import-linter contracts
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: setup ## apply ruff's formatter and safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+eval: setup ## detection quality on ../shared/eval beside vanilla Presidio (slow: minutes)
+	$(BIN)/scrubber eval --baseline presidio $(foreach f,presidio_synth_v2 loghub_typed gitleaks_rule_literals detect_secrets_lines,--data $(EVAL_DIR)/$(f).jsonl)
+
+bench: setup ## engine throughput beside vanilla Presidio (prints JSON)
+	$(BIN)/python benchmarks/bench_engine.py
+
+services-up: kafka-up pg-up ## start the real Kafka broker and PostgreSQL on loopback
+
+services-down: kafka-down pg-down ## stop both and remove their data
+
+kafka-up: setup ## start a KRaft Kafka broker on 127.0.0.1 (KAFKA_PORT, default 9092)
+	@bash scripts/kafka.sh up
+
+kafka-down: ## stop the broker and remove its data
+	@bash scripts/kafka.sh down
+
+pg-up: ## start PostgreSQL on 127.0.0.1 (PG_PORT, default 55432)
+	@bash scripts/postgres.sh up
+
+pg-down: ## stop PostgreSQL and remove its data
+	@bash scripts/postgres.sh down
+
+clean: ## remove the virtualenv and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

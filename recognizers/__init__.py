@@ -1,0 +1,24 @@
+"""Our recognizers: declared RE2 patterns with small validation hooks, grouped by domain."""
+
+from __future__ import annotations
+
+from recognizers.base import PatternRecognizer
+
+
+def default_recognizers() -> tuple[PatternRecognizer, ...]:
+    """Every built-in pattern recognizer, secrets first (they are the most specific)."""
+    from recognizers.contact import CONTACT_RECOGNIZERS
+    from recognizers.finance import FINANCE_RECOGNIZERS
+    from recognizers.identity import IDENTITY_RECOGNIZERS
+    from recognizers.logs import LOG_IDIOM_RECOGNIZERS
+    from recognizers.network import NETWORK_RECOGNIZERS
+    from recognizers.secrets import SECRET_RECOGNIZERS
+
+    return (
+        *SECRET_RECOGNIZERS,
+        *NETWORK_RECOGNIZERS,
+        *CONTACT_RECOGNIZERS,
+        *FINANCE_RECOGNIZERS,
+        *IDENTITY_RECOGNIZERS,
+        *LOG_IDIOM_RECOGNIZERS,
+    )

@@ -1,0 +1,86 @@
+"""Field-name hints: in structured records the key often says what the value is.
+
+`{"password": "hunter2"}` or `{"last_name": "Okafor"}` carry no pattern a regex could find in the
+value alone; the key tells. A hint makes the whole value a finding of its entity type, unless the
+value is clearly not sensitive (empty, a boolean, a placeholder such as `***` or `${VAR}`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class FieldHint:
+    entity_type: str
+    key_pattern: re.Pattern[str]
+
+
+def _keys(*alternatives: str) -> re.Pattern[str]:
+    # Keys are compared after folding camelCase, dashes and dots to `_`-separated lower case.
+    return re.compile(rf"^(?:[a-z0-9]+_)*(?:{'|'.join(alternatives)})$")
+
+
+FIELD_HINTS: tuple[FieldHint, ...] = (
+    FieldHint(
+        "SECRET",
+        _keys(
+            "password", "passwd", "pwd", "pass", "secret", "client_secret", "secret_key",
+            "api_key", "apikey", "access_key", "private_key", "token", "access_token",
+            "refresh_token", "id_token", "auth_token", "session_token", "bearer", "authorization",
+            "cookie", "set_cookie", "x_api_key", "credentials?", "passphrase", "signature",
+        ),
+    ),
+    FieldHint(
+        "PERSON",
+        _keys(
+            "first_name", "firstname", "last_name", "lastname", "full_name", "fullname",
+            "given_name", "family_name", "surname", "middle_name", "display_name",
+            "customer_name", "patient_name", "contact_name", "person_name", "cardholder",
+            "cardholder_name", "account_holder", "author_name",
+        ),
+    ),
+    FieldHint("EMAIL_ADDRESS", _keys("email", "e_mail", "email_address", "mail")),
+    FieldHint("PHONE_NUMBER", _keys("phone", "phone_number", "mobile", "telephone", "msisdn")),
+    FieldHint("USERNAME", _keys("username", "user_name", "login", "user_id_name", "ruser")),
+    FieldHint("HOSTNAME", _keys("hostname", "host_name", "rhost", "client_host", "remote_host")),
+    FieldHint("IP_ADDRESS", _keys("ip", "ip_address", "client_ip", "remote_addr", "remote_ip")),
+    FieldHint("DATE_OF_BIRTH", _keys("dob", "date_of_birth", "birth_date", "birthdate", "birthday")),
+    FieldHint("US_SSN", _keys("ssn", "social_security_number")),
+    FieldHint("LOCATION", _keys("street", "street_address", "address_line_?[12]?", "address")),
+)  # fmt: skip
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_NOT_SENSITIVE_VALUES = frozenset(
+    {"", "true", "false", "null", "none", "nil", "n/a", "na", "-", "redacted", "[redacted]",
+     "***", "****", "*****", "xxx", "xxxx", "<redacted>", "hidden", "masked", "unset"}
+)  # fmt: skip
+
+
+def fold_key(key: str) -> str:
+    """`clientSecret`, `client-secret` and `Client.Secret` all become `client_secret`."""
+    return _WORD_SPLIT.sub("_", _CAMEL.sub("_", key).lower()).strip("_")
+
+
+def hint_for_key(key: str) -> str | None:
+    """The entity type a field of this name holds, if its name says so."""
+    folded = fold_key(key)
+    if not folded:
+        return None
+    for hint in FIELD_HINTS:
+        if hint.key_pattern.match(folded):
+            return hint.entity_type
+    return None
+
+
+def value_is_sensitive(value: str) -> bool:
+    """False for values that hold nothing to protect: empty, booleans, masks, templates."""
+    stripped = value.strip()
+    lowered = stripped.lower()
+    if lowered in _NOT_SENSITIVE_VALUES or set(lowered) <= {"*", "x", "#"}:
+        return False
+    is_template = (stripped.startswith("${") or stripped.startswith("{{")) and stripped.endswith("}")
+    return not is_template

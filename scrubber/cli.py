@@ -1,0 +1,136 @@
+"""`scrubber scrub | config validate | eval`: the command line, and the composition root."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from connectors.stdio import Line, OversizedLine, batched, read_lines
+from scrubber.config import load_config
+from scrubber.errors import ConfigError, ScrubberError
+from scrubber.formats import Format, placeholder
+from scrubber.log import configure_logging, get_logger
+from scrubber.models import Outcome, Reason
+
+if TYPE_CHECKING:
+    from scrubber.engine import Scrubber
+
+EXIT_CONFIG = 2
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scrubber", description="Streaming PII scrubbing.")
+    parser.add_argument("--log-format", choices=["json", "console"], default="json")
+    parser.add_argument("--log-level", default="info")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    scrub = commands.add_parser("scrub", help="scrub lines from files or stdin to stdout")
+    scrub.add_argument("--config", type=Path, help="YAML config (default: embedded policy)")
+    scrub.add_argument("--format", choices=["auto", "text", "json"], default="auto")
+    scrub.add_argument("--batch-size", type=int, default=256)
+    scrub.add_argument("--max-wait-ms", type=float, default=20.0)
+    scrub.add_argument("files", nargs="*", type=Path, help="input files (default: stdin)")
+
+    config = commands.add_parser("config", help="configuration tools")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    validate = config_commands.add_parser("validate", help="check a config file; exit 2 if bad")
+    validate.add_argument("file", type=Path)
+
+    evaluate = commands.add_parser("eval", help="precision/recall on span-labelled JSONL")
+    evaluate.add_argument("--data", type=Path, required=True, action="append")
+    evaluate.add_argument("--config", type=Path)
+    evaluate.add_argument("--baseline", choices=["none", "presidio"], default="none")
+    evaluate.add_argument("--limit", type=int, default=0, help="first N records only (0: all)")
+    evaluate.add_argument("--format", choices=["auto", "text", "json"], default="text")
+    return parser
+
+
+def _inputs(files: list[Path], stack: ExitStack) -> Iterator[BinaryIO]:
+    if not files:
+        yield sys.stdin.buffer
+        return
+    for path in files:
+        yield stack.enter_context(path.open("rb"))
+
+
+def _scrub(args: argparse.Namespace) -> int:
+    from scrubber.engine import Scrubber  # heavy imports (spaCy) only for commands that scrub
+
+    log = get_logger("scrubber.scrub")
+    started = time.monotonic()
+    engine = Scrubber(load_config(args.config))
+    max_bytes = engine.config.limits.max_record_bytes
+    log.info("engine_ready", config_hash=engine.config_hash,
+             seconds=round(time.monotonic() - started, 3))  # fmt: skip
+    out = sys.stdout.buffer
+    outcomes: Counter[str] = Counter()
+    with ExitStack() as stack:
+        lines = (line for stream in _inputs(args.files, stack) for line in read_lines(stream, max_bytes))
+        for batch in batched(lines, args.batch_size, args.max_wait_ms / 1000):
+            for line in _scrub_batch(engine, batch, args.format):
+                out.write(line.encode("utf-8", "surrogatepass") + b"\n")
+                outcomes["lines"] += 1
+            out.flush()
+    log.info("scrub_done", lines=outcomes["lines"], seconds=round(time.monotonic() - started, 3))
+    return 0
+
+
+def _scrub_batch(engine: Scrubber, batch: list[Line], fmt: Format) -> list[str]:
+    log = get_logger("scrubber.scrub")
+    records = [line for line in batch if not isinstance(line, OversizedLine)]
+    results = iter(engine.scrub_batch(records, fmt))
+    out: list[str] = []
+    for line in batch:
+        if isinstance(line, OversizedLine):
+            out.append(placeholder(Reason.TOO_LARGE, fmt == "json"))
+            log.warning("record_quarantined", reason=Reason.TOO_LARGE.value, size=line.size)
+            continue
+        result = next(results)
+        if result.outcome is Outcome.QUARANTINED and result.reason is not None:
+            log.warning("record_quarantined", reason=result.reason.value, size=len(line))
+        out.append(result.output)
+    return out
+
+
+def _validate(args: argparse.Namespace) -> int:
+    config = load_config(args.file)
+    from scrubber.keys import load_keys
+
+    load_keys(config)
+    print(json.dumps({"valid": True, "file": str(args.file), "config_hash": config.digest()}))
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from scrubber.evaluation import run_evaluation
+
+    report = run_evaluation(args.data, load_config(args.config), args.baseline, args.limit, args.format)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    configure_logging(args.log_format, args.log_level)
+    handlers = {"scrub": _scrub, "config": _validate, "eval": _eval}
+    try:
+        return handlers[args.command](args)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except ScrubberError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

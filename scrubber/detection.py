@@ -1,0 +1,196 @@
+"""Detection over a batch of strings: one pattern pass on every string, NER on free text only.
+
+Pure: strings in, findings out. Failures are values (a `Reason` for the string), so one poisoned
+record fails closed without stopping the batch.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from recognizers.base import PatternRecognizer
+from scrubber.config import DetectionConfig, LimitsConfig
+from scrubber.models import Finding, Reason
+from scrubber.ner import NerDetector
+from scrubber.normalize import Normalized, normalize
+from scrubber.operators import PLACEHOLDER_PATTERN
+
+# A string is worth NER when it has a capitalised word after a space-separated word: names and
+# places are capitalised in English; identifiers, numbers, timestamps and enums rarely read so.
+_CAPITALISED_WORD = re.compile(r"(?:^|[\s\"'(])[A-Z][a-z]+")
+# What an NER entity may not contain if it is to be a name or a place.
+_NOT_A_NAME = re.compile(r"[0-9_=/\\@#$%^*{}\[\]<>|~]|::|\.\w|[a-z][A-Z]")
+_LOG_WORDS = frozenset(
+    """
+    error warn warning info debug trace fatal critical exception failed failure success
+    request response server client connection session thread process service daemon kernel
+    true false null none ok null localhost
+    """.split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TextItem:
+    """One string to scan. `free_text` asks for NER as well as patterns."""
+
+    text: str
+    free_text: bool
+
+
+def looks_like_free_text(text: str) -> bool:
+    """A cheap test: could this string hold a person's name or a place?"""
+    return len(text) >= 3 and " " in text.strip() and _CAPITALISED_WORD.search(text) is not None
+
+
+def plausible_ner_value(value: str) -> bool:
+    """spaCy's small model tags log identifiers as people; keep only what reads like a name."""
+    stripped = value.strip()
+    if len(stripped) < 2 or not any(c.isupper() for c in stripped):
+        return False
+    if _NOT_A_NAME.search(stripped):
+        return False
+    return stripped.lower() not in _LOG_WORDS
+
+
+def merge(findings: list[Finding]) -> list[Finding]:
+    """Overlapping findings become one span (their union), typed by the strongest finding.
+
+    Union rather than pick-one: a span that two recognizers disagree about is replaced whole, so
+    no fragment of either value survives.
+    """
+    if len(findings) <= 1:
+        return findings
+    ordered = sorted(findings, key=lambda f: (f.start, -f.end))
+    merged = [ordered[0]]
+    for current in ordered[1:]:
+        last = merged[-1]
+        if current.start < last.end:
+            strongest = max((last, current), key=lambda f: (f.score, f.end - f.start))
+            merged[-1] = Finding(
+                last.start,
+                max(last.end, current.end),
+                strongest.entity_type,
+                strongest.score,
+                strongest.recognizer,
+            )
+        else:
+            merged.append(current)
+    return merged
+
+
+class DetectionFailed(Exception):
+    """Raised inside detection for one string; turned into a Reason at the batch boundary."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+class Detector:
+    """Built once: recognizers compiled, NER loaded. Then `detect_batch` per batch."""
+
+    def __init__(
+        self,
+        recognizers: Sequence[PatternRecognizer],
+        config: DetectionConfig,
+        limits: LimitsConfig,
+        ner: NerDetector | None,
+    ) -> None:
+        wanted = set(config.entities)
+        self._recognizers = tuple(r for r in recognizers if not wanted or r.entity_type in wanted)
+        self._config = config
+        self._limits = limits
+        self._ner = ner
+        self._allow = frozenset(config.allow_list)
+
+    @property
+    def entity_types(self) -> frozenset[str]:
+        return frozenset(r.entity_type for r in self._recognizers)
+
+    def _patterns(self, text: str) -> list[Finding]:
+        """Every pattern finding in `text`, offsets in `text` (normalisation mapped back)."""
+        deadline = time.monotonic() + self._limits.record_deadline_seconds
+        norm = normalize(text) if self._config.normalize else Normalized(text, None, None)
+        scanned = norm.text
+        lowered = scanned.lower()
+        has_digit = any("0" <= c <= "9" for c in scanned)
+        found: list[Finding] = []
+        for recognizer in self._recognizers:
+            if not recognizer.applies(scanned, lowered, has_digit):
+                continue
+            for finding in recognizer.find(scanned):
+                start, end = norm.original_span(finding.start, finding.end)
+                found.append(
+                    Finding(start, end, finding.entity_type, finding.score, finding.recognizer)
+                )
+            if time.monotonic() > deadline:
+                raise DetectionFailed(Reason.DEADLINE_EXCEEDED)
+        return found
+
+    def _keep(self, text: str, finding: Finding, protected: list[tuple[int, int]]) -> bool:
+        if finding.score < self._config.score_threshold:
+            return False
+        value = text[finding.start : finding.end]
+        if value in self._allow:
+            return False
+        if finding.recognizer == "spacy_ner" and not plausible_ner_value(value):
+            return False
+        return not any(s <= finding.start and finding.end <= e for s, e in protected)
+
+    def _finish(self, text: str, findings: list[Finding]) -> list[Finding]:
+        protected: list[tuple[int, int]] = []
+        if "<" in text or "[" in text:
+            protected = [m.span() for m in PLACEHOLDER_PATTERN.finditer(text)]
+        return merge([f for f in findings if self._keep(text, f, protected)])
+
+    def detect_batch(self, items: Sequence[TextItem]) -> list[list[Finding] | Reason]:
+        """Findings (or a failure reason) per item, in order."""
+        results: list[list[Finding] | Reason] = []
+        for item in items:
+            try:
+                results.append(self._patterns(item.text))
+            except DetectionFailed as failed:
+                results.append(failed.reason)
+            except Exception:  # a broken recognizer must fail the record closed, not the batch
+                results.append(Reason.DETECTION_ERROR)
+        if self._ner is not None:
+            self._add_ner(items, results)
+        return [
+            r if isinstance(r, Reason) else self._finish(item.text, r)
+            for item, r in zip(items, results, strict=True)
+        ]
+
+    def _add_ner(self, items: Sequence[TextItem], results: list[list[Finding] | Reason]) -> None:
+        assert self._ner is not None
+        wanted = [
+            i
+            for i, item in enumerate(items)
+            if item.free_text and not isinstance(results[i], Reason)
+        ]
+        if not wanted:
+            return
+        texts = [items[i].text for i in wanted]
+        try:
+            per_text = self._ner.detect_batch(texts)
+        except Exception:
+            per_text = self._ner_one_by_one(texts)
+        for i, found in zip(wanted, per_text, strict=True):
+            current = results[i]
+            if isinstance(found, Reason):
+                results[i] = found
+            elif isinstance(current, list):
+                current.extend(found)
+
+    def _ner_one_by_one(self, texts: list[str]) -> list[list[Finding] | Reason]:
+        """The batch failed: find which strings fail, so only their records are quarantined."""
+        assert self._ner is not None
+        out: list[list[Finding] | Reason] = []
+        for text in texts:
+            try:
+                out.append(self._ner.detect_batch([text])[0])
+            except Exception:
+                out.append(Reason.DETECTION_ERROR)
+        return out

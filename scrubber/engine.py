@@ -1,0 +1,162 @@
+"""The Scrubber: built once from config, then `scrub_batch` over records.
+
+decode -> walk -> (field rules | key hints | detection) -> operators -> encode. Every record comes
+back as a `RecordResult` whose output is safe to emit: scrubbed, or a placeholder with a reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from recognizers import default_recognizers
+from recognizers.base import PatternRecognizer
+from recognizers.fields import hint_for_key, value_is_sensitive
+from scrubber.config import Config
+from scrubber.detection import Detector, TextItem, looks_like_free_text
+from scrubber.formats import Format, Leaf, ParsedRecord, RecordRejected, encode, leaves, parse
+from scrubber.formats import placeholder as placeholder_for
+from scrubber.keys import load_keys
+from scrubber.models import Finding, Outcome, Reason, RecordResult
+from scrubber.ner import NerDetector
+from scrubber.policy import Policy
+
+# JSON keys whose string values are prose: always worth NER, whatever their shape.
+FREE_TEXT_KEYS = frozenset(
+    {"message", "msg", "content", "text", "body", "prompt", "input", "description", "comment",
+     "comments", "note", "notes", "summary", "subject", "query", "question", "answer", "log"}
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A record between parse and encode."""
+
+    parsed: ParsedRecord | None
+    looks_json: bool
+    reason: Reason | None = None
+    counts: Counter[str] = field(default_factory=Counter)
+    changed: bool = False
+
+
+class Scrubber:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        environ: Mapping[str, str] | None = None,
+        recognizers: Sequence[PatternRecognizer] | None = None,
+    ) -> None:
+        self.config = config
+        self.config_hash = config.digest()
+        self.policy = Policy(config.policy, load_keys(config, environ))
+        detection = config.detection
+        ner = None
+        if detection.ner.enabled:
+            extra = ("DATE_TIME",) if detection.redact_timestamps else ()
+            ner = NerDetector(detection.ner, extra)
+        self.detector = Detector(
+            default_recognizers() if recognizers is None else recognizers,
+            detection,
+            config.limits,
+            ner,
+        )
+        self._wanted = frozenset(detection.entities)
+
+    def _enabled(self, entity_type: str) -> bool:
+        return not self._wanted or entity_type in self._wanted
+
+    def scrub_text(self, text: str) -> str:
+        return self.scrub_batch([text], "text")[0].output
+
+    def scrub_batch(self, records: Sequence[bytes | str], fmt: Format = "auto") -> list[RecordResult]:
+        """Scrub many records at once; NER runs once over the batch's free text."""
+        limits = self.config.limits
+        pending: list[_Pending] = []
+        items: list[TextItem] = []
+        owners: list[tuple[_Pending, Leaf | None]] = []
+        for raw in records:
+            head = raw[:1]
+            looks_json = fmt == "json" or head in ("{", "[", b"{", b"[")
+            try:
+                record = _Pending(parse(raw, fmt, limits.max_record_bytes), looks_json)
+                self._collect(record, items, owners)
+            except RecordRejected as rejected:
+                record = _Pending(None, looks_json, rejected.reason)
+            pending.append(record)
+        for (record, leaf), found in zip(owners, self.detector.detect_batch(items), strict=True):
+            if record.reason is not None:
+                continue
+            if isinstance(found, Reason):
+                record.reason = found
+                continue
+            if found:
+                self._apply(record, leaf, found)
+        return [self._result(record, fmt) for record in pending]
+
+    def _collect(
+        self, record: _Pending, items: list[TextItem], owners: list[tuple[_Pending, Leaf | None]]
+    ) -> None:
+        parsed = record.parsed
+        assert parsed is not None
+        if parsed.document is None:
+            items.append(TextItem(parsed.text, looks_like_free_text(parsed.text)))
+            owners.append((record, None))
+            return
+        for leaf in leaves(parsed.document, self.config.limits.max_json_depth):
+            rule = self.policy.rule_for_path(leaf.path)
+            if rule is not None:
+                if not rule.keep:
+                    leaf.write(rule.transform(leaf.text, "FIELD"))
+                    record.counts["FIELD"] += 1
+                    record.changed = True
+                continue
+            hint = None if leaf.is_number else hint_for_key(leaf.key)
+            if hint is not None and self._enabled(hint) and value_is_sensitive(leaf.text):
+                leaf.write(self.policy.transform_for(hint)(leaf.text, hint))
+                record.counts[hint] += 1
+                record.changed = True
+                continue
+            free = not leaf.is_number and (
+                leaf.key.lower() in FREE_TEXT_KEYS or looks_like_free_text(leaf.text)
+            )
+            items.append(TextItem(leaf.text, free))
+            owners.append((record, leaf))
+
+    def _apply(self, record: _Pending, leaf: Leaf | None, found: list[Finding]) -> None:
+        assert record.parsed is not None
+        text = record.parsed.text if leaf is None else leaf.text
+        pieces: list[str] = []
+        cursor = 0
+        for finding in found:
+            value = text[finding.start : finding.end]
+            pieces.append(text[cursor : finding.start])
+            pieces.append(self.policy.transform_for(finding.entity_type)(value, finding.entity_type))
+            cursor = finding.end
+            record.counts[finding.entity_type] += 1
+        pieces.append(text[cursor:])
+        scrubbed = "".join(pieces)
+        if scrubbed == text:
+            return
+        record.changed = True
+        if leaf is None:
+            record.parsed.text = scrubbed
+        else:
+            leaf.write(scrubbed)
+
+    def _result(self, record: _Pending, fmt: Format) -> RecordResult:
+        if record.reason is not None or record.parsed is None:
+            reason = record.reason or Reason.DETECTION_ERROR
+            as_json = record.looks_json and (
+                record.parsed is None or record.parsed.document is not None or fmt == "json"
+            )
+            return RecordResult(placeholder_for(reason, as_json), Outcome.QUARANTINED, reason)
+        parsed = record.parsed
+        output = encode(parsed) if record.changed and parsed.document is not None else parsed.text
+        return RecordResult(output, Outcome.OK, None, dict(record.counts))
+
+    def detect_texts(self, texts: Sequence[str]) -> list[list[Finding] | Reason]:
+        """Findings per plain-text string (what `scrub_batch` would replace), for evaluation."""
+        items = [TextItem(t, looks_like_free_text(t)) for t in texts]
+        return self.detector.detect_batch(items)

@@ -1,0 +1,57 @@
+"""structlog setup: JSON in production, key=value on a TTY, and never a payload in a log event.
+
+`refuse_payload_fields` is the last line of defence: an event that carries a field named like
+content (`text`, `payload`, `value`, ...) has that field replaced, so a careless `log.info(...,
+text=record)` cannot leak what we scrub.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any, Literal
+
+import structlog
+
+LogFormat = Literal["json", "console"]
+
+PAYLOAD_FIELDS = frozenset(
+    {"text", "payload", "value", "values", "record", "records", "line", "lines", "body",
+     "content", "raw", "original", "match", "matched", "secret", "token_value", "input"}
+)  # fmt: skip
+
+
+def refuse_payload_fields(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    for key in PAYLOAD_FIELDS.intersection(event_dict):
+        event_dict[key] = "[refused: payload fields are never logged]"
+    return event_dict
+
+
+def configure_logging(fmt: LogFormat = "json", level: str = "info") -> None:
+    """Logs go to stderr: stdout belongs to the scrubbed data."""
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            refuse_payload_fields,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str) -> Any:
+    return structlog.get_logger(name)

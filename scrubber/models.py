@@ -1,0 +1,47 @@
+"""Plain value types shared by the core: findings and per-record results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A detected entity: [start, end) in code points of the string it was found in."""
+
+    start: int
+    end: int
+    entity_type: str
+    score: float
+    recognizer: str
+
+
+class Outcome(str, Enum):
+    OK = "ok"
+    QUARANTINED = "quarantined"
+
+
+class Reason(str, Enum):
+    """Why a record failed closed. Small fixed set: these are metric label values."""
+
+    INVALID_UTF8 = "invalid_utf8"
+    MALFORMED_JSON = "malformed_json"
+    TOO_LARGE = "too_large"
+    TOO_DEEP = "too_deep"
+    DETECTION_ERROR = "detection_error"
+    DEADLINE_EXCEEDED = "deadline_exceeded"
+
+
+@dataclass(slots=True)
+class RecordResult:
+    """What the engine made of one input record.
+
+    `output` is always safe to emit: the scrubbed record, or a placeholder that carries only the
+    reason code. `entity_counts` counts findings by type; it never holds a value.
+    """
+
+    output: str
+    outcome: Outcome
+    reason: Reason | None = None
+    entity_counts: dict[str, int] = field(default_factory=dict)
