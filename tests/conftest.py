@@ -1,0 +1,39 @@
+"""Shared fixtures: engines are costly to build (spaCy), so tests share them per session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from scrubber.config import parse_config
+from scrubber.engine import Scrubber
+
+TEST_KEY = "k" * 32
+OTHER_KEY = "z" * 32
+
+
+@pytest.fixture(scope="session")
+def engine() -> Scrubber:
+    """The embedded default policy: every finding replaced by its type label."""
+    return Scrubber(parse_config({}))
+
+
+@pytest.fixture(scope="session")
+def token_engine() -> Scrubber:
+    config = parse_config(
+        {
+            "policy": {"default": {"type": "token"}},
+            "keys": {"default": {"env": "SCRUBBER_TEST_KEY"}},
+        }
+    )
+    return Scrubber(config, environ={"SCRUBBER_TEST_KEY": TEST_KEY})
+
+
+@pytest.fixture(scope="session")
+def make_engine() -> Callable[..., Scrubber]:
+    def build(data: dict[str, Any], environ: dict[str, str] | None = None, **kwargs: Any) -> Scrubber:
+        return Scrubber(parse_config(data), environ=environ or {}, **kwargs)
+
+    return build

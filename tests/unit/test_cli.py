@@ -1,0 +1,80 @@
+"""`scrubber scrub` as a user runs it: a subprocess reading stdin, writing stdout."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+EMAIL = "planted.person@example.com"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _scrubber(*args: str) -> list[str]:
+    return [sys.executable, "-m", "scrubber.cli", "--log-format", "json", "scrub", *args]
+
+
+def test_one_line_out_per_line_in_and_failures_closed(tmp_path: Path) -> None:
+    huge = ("word " * 200 + EMAIL + " ") * 5000  # ~5 MB on one line
+    lines = [
+        f"login by {EMAIL} from 203.0.113.9".encode(),
+        b"",
+        b"\xff\xfe broken " + EMAIL.encode(),
+        huge.encode(),
+        json.dumps({"msg": f"mail {EMAIL}", "n": 1}).encode(),
+        b'{"broken json ' + EMAIL.encode(),
+        b"last line without newline " + EMAIL.encode(),
+    ]
+    source = tmp_path / "in.log"
+    source.write_bytes(b"\n".join(lines))
+    result = subprocess.run(_scrubber(str(source)), capture_output=True, check=False, cwd=ROOT)
+    assert result.returncode == 0, result.stderr.decode()
+    out = result.stdout.decode().split("\n")
+    assert out[-1] == ""  # every output line ends with a newline
+    out = out[:-1]
+    assert len(out) == len(lines)
+    assert out[0] == "login by <EMAIL_ADDRESS> from <IP_ADDRESS>"
+    assert out[1] == ""
+    assert out[2] == "[SCRUBBER QUARANTINED reason=invalid_utf8]"
+    assert out[3] == "[SCRUBBER QUARANTINED reason=too_large]"
+    assert json.loads(out[4]) == {"msg": "mail <EMAIL_ADDRESS>", "n": 1}
+    assert EMAIL not in out[5]
+    assert out[6] == "last line without newline <EMAIL_ADDRESS>"
+    stderr = result.stderr.decode()
+    assert EMAIL not in stderr and "broken" not in stderr
+    events = [json.loads(line) for line in stderr.splitlines()]
+    reasons = sorted(e["reason"] for e in events if e["event"] == "record_quarantined")
+    assert reasons == ["invalid_utf8", "too_large"]
+
+
+def test_output_starts_before_input_ends() -> None:
+    process = subprocess.Popen(
+        _scrubber(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        process.stdin.write(f"first {EMAIL}\n".encode())
+        process.stdin.flush()
+        ready, _, _ = select.select([process.stdout], [], [], 60)
+        assert ready, "no output within 60 s while stdin stayed open"
+        assert process.stdout.readline() == b"first <EMAIL_ADDRESS>\n"
+        process.stdin.write(b"second line\n")
+        process.stdin.close()
+        assert process.stdout.read() == b"second line\n"
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_format_json_quarantines_non_json() -> None:
+    result = subprocess.run(
+        _scrubber("--format", "json"), input=b"not json\n{\"a\": \"b\"}\n",
+        capture_output=True, check=False, cwd=ROOT,
+    )  # fmt: skip
+    out = result.stdout.decode().splitlines()
+    assert json.loads(out[0]) == {"scrubber_quarantined": True, "reason": "malformed_json"}
+    assert json.loads(out[1]) == {"a": "b"}
