@@ -68,6 +68,9 @@ def test_output_starts_before_input_ends() -> None:
     finally:
         process.kill()
         process.wait()
+        process.stdout.close()
+        if not process.stdin.closed:
+            process.stdin.close()
 
 
 def test_format_json_quarantines_non_json() -> None:
