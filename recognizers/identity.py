@@ -302,6 +302,21 @@ def is_address(value: str) -> bool:
 
 IDENTITY_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
     PatternRecognizer(
+        # `ZIP: 3520`, `my zip code is 35350`, `postcode=SW1A 1AA`: only with a label, since a
+        # bare 4-5 digit number in a log is a port, a count or a status far more often.
+        name="postal_code_in_context",
+        entity_type="POSTAL_CODE",
+        pattern=(
+            r"(?i:\b(?:zip(?:[ _-]?code)?|postal[ _-]?code|post[ _-]?code)s?\b[ \t]*(?:is|:|#|=|no\.?)?[ \t]*)"
+            r"(\d{3,5}(?:[ -]\d{2,4})?(?: ?[A-Z]{2}\b)?|[A-Z]\d[A-Z] ?\d[A-Z]\d"
+            r"|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b"
+        ),
+        value_group=1,
+        triggers=("zip", "postal", "postcode", "post code", "post_code", "post-code"),
+        needs_digit=True,
+        score=0.7,
+    ),
+    PatternRecognizer(
         # Dashes only without a label: `123 45 6789` is as likely three log columns.
         name="us_ssn",
         entity_type="US_SSN",

@@ -113,6 +113,8 @@ class DetectionConfig(Strict):
     # Plain timestamps are log structure, not personal data: kept unless this is true.
     redact_timestamps: bool = False
     normalize: bool = True
+    # A lexical pass for names and places in prose (see recognizers/proper_nouns.py).
+    proper_nouns: bool = True
 
 
 class LimitsConfig(Strict):

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from recognizers.base import PatternRecognizer
+from recognizers.proper_nouns import ProperNounRecognizer, looks_like_prose
 from scrubber.config import DetectionConfig, LimitsConfig
 from scrubber.models import Finding, Reason
 from scrubber.ner import NerDetector
@@ -98,12 +99,14 @@ class Detector:
         config: DetectionConfig,
         limits: LimitsConfig,
         ner: NerDetector | None,
+        proper_nouns: ProperNounRecognizer | None = None,
     ) -> None:
         wanted = set(config.entities)
         self._recognizers = tuple(r for r in recognizers if not wanted or r.entity_type in wanted)
         self._config = config
         self._limits = limits
         self._ner = ner
+        self._proper_nouns = proper_nouns
         self._allow = frozenset(config.allow_list)
 
     @property
@@ -136,9 +139,14 @@ class Detector:
         value = text[finding.start : finding.end]
         if value in self._allow:
             return False
-        if finding.recognizer == "spacy_ner" and not plausible_ner_value(value):
+        if finding.recognizer == "spacy_ner" and not self._plausible_entity(value):
             return False
         return not any(s <= finding.start and finding.end <= e for s, e in protected)
+
+    def _plausible_entity(self, value: str) -> bool:
+        if not plausible_ner_value(value):
+            return False
+        return self._proper_nouns is None or self._proper_nouns.confirms(value)
 
     def _finish(self, text: str, findings: list[Finding]) -> list[Finding]:
         protected: list[tuple[int, int]] = []
@@ -158,6 +166,8 @@ class Detector:
                 results.append(Reason.DETECTION_ERROR)
         if self._ner is not None:
             self._add_ner(items, results)
+        if self._proper_nouns is not None:
+            self._add_proper_nouns(items, results)
         return [
             r if isinstance(r, Reason) else self._finish(item.text, r)
             for item, r in zip(items, results, strict=True)
@@ -183,6 +193,18 @@ class Detector:
                 results[i] = found
             elif isinstance(current, list):
                 current.extend(found)
+
+    def _add_proper_nouns(
+        self, items: Sequence[TextItem], results: list[list[Finding] | Reason]
+    ) -> None:
+        assert self._proper_nouns is not None
+        for index, item in enumerate(items):
+            found = results[index]
+            if item.free_text and isinstance(found, list) and looks_like_prose(item.text):
+                try:
+                    found.extend(self._proper_nouns.find(item.text))
+                except Exception:  # fail closed, like any other recognizer
+                    results[index] = Reason.DETECTION_ERROR
 
     def _ner_one_by_one(self, texts: list[str]) -> list[list[Finding] | Reason]:
         """The batch failed: find which strings fail, so only their records are quarantined."""

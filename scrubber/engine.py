@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from recognizers import default_recognizers
 from recognizers.base import PatternRecognizer
+from recognizers.proper_nouns import ProperNounRecognizer
 from recognizers.fields import hint_for_key, value_is_sensitive
 from scrubber.config import Config
 from scrubber.detection import Detector, TextItem, looks_like_free_text
@@ -61,6 +62,7 @@ class Scrubber:
             detection,
             config.limits,
             ner,
+            ProperNounRecognizer() if detection.proper_nouns else None,
         )
         self._wanted = frozenset(detection.entities)
 

@@ -24,7 +24,7 @@ Span = tuple[int, int, str]
 Predictor = Callable[[list[str]], list[list[Span]]]
 
 # Our entity names where the labelled data uses another.
-EVAL_LABEL = {"DATE_OF_BIRTH": "DATE_TIME", "STREET_ADDRESS": "LOCATION"}
+EVAL_LABEL = {"DATE_OF_BIRTH": "DATE_TIME", "STREET_ADDRESS": "LOCATION", "POSTAL_CODE": "LOCATION"}
 # The types whose type-agnostic recall the product promises.
 CORE_PII = ("PERSON", "LOCATION", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "EMAIL_ADDRESS",
             "IBAN_CODE", "IP_ADDRESS")  # fmt: skip

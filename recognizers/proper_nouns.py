@@ -1,0 +1,315 @@
+"""Proper nouns in prose: names and places that a small NER model misses.
+
+spaCy's small English model finds about two thirds of the people and a third of the places in
+free text. Recall comes first, so prose strings also get a lexical pass:
+- a run of capitalised words is a name when one of its words is a known given name or surname,
+  or is not an English word at all (`Koskikatu`, `Szöllösy`);
+- after a title (`Mr.`, `Dr.`) or a naming phrase (`my name is`, `call me`) the next words are a
+  name whatever their case;
+- a lower-case given name that is not also an English word (`patricia`, `roberto`) is a name;
+- after a place cue (`in`, `from`, `flew to`) a word that is not English is a place, in any case
+  (`NAANTALI`, `kiel`);
+- digits after `zip`/`postal code` are a postcode.
+Word lists come from installed packages (`english-words`: Webster's lower-case entries plus
+spaCy's stop words; `names`: US census given names and surnames; `wordfreq`: how common a word
+is), so nothing is fetched at run time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from recognizers.places import COUNTRIES, MULTI_WORD_COUNTRIES
+from scrubber.models import Finding
+
+_CHUNK = re.compile(r"\S+")
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?")
+_LEADING = "\"'(“‘<>["
+_TRAILING = "\"')”’,!?;:>]"
+_PARTICLES = frozenset("van von der den de del della di da dos du la le ten ter bin al el".split())
+_PLACE_CUES = frozenset("in at from to near visiting visit lives living moved based".split())
+_TITLES = frozenset("mr mrs ms miss dr prof sir madam mx".split())
+_NAMING = re.compile(
+    r"\b(?:(?:my|his|her|their|maiden|last|first|full)\s+name\s+is|name:|call\s+me|"
+    r"this\s+is|signed|regards,?|sincerely,?|dear)\s+$",
+    re.IGNORECASE,
+)
+_MULTI_WORD_COUNTRY = re.compile(
+    r"\b(?:" + "|".join(MULTI_WORD_COUNTRIES) + r")\b", re.IGNORECASE
+)
+# A postcode or house number right after a place at the end of an address line: `Estonia 62488`.
+_TRAILING_NUMBER = re.compile(r"[ ,]+\d{3,6}(?:[- ]\d{2,4})?(?=\s*(?:$|\n|[,.;)]))")
+_SUFFIXES = (
+    ("ies", ("y",)), ("ied", ("y",)), ("es", ("", "e")), ("s", ("",)), ("ed", ("", "e")),
+    ("ing", ("", "e")), ("er", ("", "e")), ("ers", ("", "e")), ("ly", ("",)), ("d", ("",)),
+)  # fmt: skip
+# CamelCase identifiers (`TaskAttempt`, `DFSClient`) are code, not names, but McDonald is a name.
+_NAME_PREFIX = re.compile(r"^(?:Mc|Mac|O'|D'|Di|De|La|Le|Van)[A-Z][a-z]")
+_FREQUENT_ZIPF = 4.5
+_SENTENCE_END = frozenset(".!?:;\"'“”()[]\n>")
+_CODE_CHARS = frozenset("=[]{}<|/\\_@#$%^*~`")
+# Everyday words of software and chat that an old dictionary lacks but that are not names.
+_MODERN_WORDS = frozenset(
+    """
+    email e-mail online offline app apps login logout website internet web browser smartphone
+    laptop wifi password username ok okay hi hello hey thanks thx pls please api apis json yaml
+    http https url urls sql database server cloud github gitlab google slack zoom teams docker
+    kubernetes linux windows android iphone ios macos chatgpt openai gpt llm ai bot chatbot
+    etc eg ie vs regards cheers dear sincerely asap fyi btw nan lifecycle workflow metadata
+    backend frontend timestamp hostname localhost plugin plugins runtime middleware auth oauth
+    kerberos ldap ssl tls ssh cpu gpu bios config configs dentry inode init inited async sync
+    admin sysadmin devops webhook webhooks repo repos namespace daemon daemons cron tmp
+    """.split()
+)
+
+
+@cache
+def _frequent_english(word: str) -> bool:
+    """A word used so often in English (`will`, `may`, `smith`) that as a name it proves nothing."""
+    from wordfreq import zipf_frequency
+
+    return word in _lexicon() and zipf_frequency(word, "en") >= _FREQUENT_ZIPF
+
+
+@cache
+def _lexicon() -> frozenset[str]:
+    from english_words import get_english_words_set
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    words = get_english_words_set(["web2"], lower=False, alpha=True)
+    return frozenset(w for w in words if w.islower()) | _MODERN_WORDS | frozenset(STOP_WORDS)
+
+
+def _census(name: str) -> frozenset[str]:
+    text = resources.files("names").joinpath(name).read_text("ascii")
+    return frozenset(line.split(" ", 1)[0].lower() for line in text.splitlines() if line)
+
+
+@cache
+def _given_names() -> frozenset[str]:
+    return _census("dist.female.first") | _census("dist.male.first")
+
+
+@cache
+def _surnames() -> frozenset[str]:
+    return _census("dist.all.last")
+
+
+def _stems(word: str) -> list[str]:
+    """Candidate dictionary forms of an inflected word: `retrying` -> `retry`, `helped` -> `help`."""
+    stems = [word]
+    for suffix, replacements in _SUFFIXES:
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            base = word[: -len(suffix)]
+            stems += [base + r for r in replacements]
+            if len(base) > 2 and base[-1] == base[-2]:
+                stems.append(base[:-1])  # stopped -> stop
+    return stems
+
+
+def _words(text: str) -> list[tuple[int, int, str]]:
+    """Whitespace-separated words with surrounding punctuation removed; IDs and paths skipped."""
+    words = []
+    for chunk in _CHUNK.finditer(text):
+        raw = chunk.group()
+        head = len(raw) - len(raw.lstrip(_LEADING))
+        word = raw[head:].rstrip(_TRAILING)
+        if word and _WORD.fullmatch(word):
+            start = chunk.start() + head
+            words.append((start, start + len(word), word))
+    return words
+
+
+def _lowercase_style(text: str) -> bool:
+    """Written without capitals (chat, search boxes): lower-case names are then plausible."""
+    letters = [c for c in text if c.isalpha()]
+    return sum(c.isupper() for c in letters) <= len(letters) // 50
+
+
+def looks_like_prose(text: str) -> bool:
+    """Sentences rather than log or code syntax: mostly letters, few code characters."""
+    words = [w for _, _, w in _words(text)]
+    if len(words) < 3:
+        return False
+    code = sum(1 for c in text if c in _CODE_CHARS)
+    letters = sum(len(w) for w in words)
+    visible = sum(1 for c in text if not c.isspace())
+    return code <= max(1, len(text) // 50) and letters >= 0.6 * visible
+
+
+@dataclass(slots=True)
+class _Token:
+    start: int
+    end: int
+    word: str
+    lowered: str
+    initial: bool  # first word of a sentence or line
+
+
+class ProperNounRecognizer:
+    """Finds names and places in prose by shape, word lists and context."""
+
+    name = "proper_nouns"
+
+    def __init__(self, score: float = 0.6) -> None:
+        self._score = score
+        self._common = _lexicon()
+        self._given = _given_names()
+        self._surnames = _surnames()
+
+    def is_english(self, lowered: str) -> bool:
+        head = re.split(r"['’]", lowered.rstrip("."), maxsplit=1)[0]  # it's, don't, o'clock
+        parts = [p for p in head.split("-") if p]  # re-created, auto-detected
+        return bool(parts) and all(any(s in self._common for s in _stems(p)) for p in parts)
+
+    def confirms(self, value: str) -> bool:
+        """Does an NER entity read like a name or place, not log vocabulary?
+
+        spaCy's small model tags `MILLISECONDS`, `Unexpected Exception` or `GB` in logs as people
+        and places; an entity made only of English words, or a short acronym, is not kept unless
+        a word of it is a known given name or surname.
+        """
+        words = [w.lower() for _, _, w in _words(value)]
+        if not words or (value.isupper() and len(value) <= 3):
+            return False
+        if any(w.rstrip(".") in self._given or w.rstrip(".") in self._surnames for w in words):
+            return True
+        return not all(self.is_english(w) for w in words)
+
+    def _is_capitalised(self, word: str) -> bool:
+        if not word[0].isupper() or word.isupper():
+            return False
+        return sum(c.isupper() for c in word) == 1 or _NAME_PREFIX.match(word) is not None
+
+    def _is_initial(self, word: str) -> bool:
+        return len(word.rstrip(".")) == 1 and word[0].isupper()
+
+    def _name_evidence(self, token: _Token) -> bool:
+        """Is this capitalised word name-like on its own?"""
+        lowered = token.lowered.rstrip(".")
+        if len(lowered) < 2:
+            return False
+        if token.initial and self.is_english(lowered):
+            return False  # `Will`, `May`, `Failed`: capitalised because a sentence starts there
+        if (lowered in self._given or lowered in self._surnames) and not _frequent_english(lowered):
+            return True
+        return not self.is_english(lowered)
+
+    def _tokens(self, text: str) -> list[_Token]:
+        tokens = []
+        for start, end, word in _words(text):
+            before = text[:start].rstrip(" \t")
+            initial = not before or before[-1] in _SENTENCE_END
+            tokens.append(_Token(start, end, word, word.lower(), initial))
+        return tokens
+
+    def find(self, text: str) -> list[Finding]:
+        tokens = self._tokens(text)
+        found = self._capitalised_runs(text, tokens)
+        found += self._by_context(text, tokens)
+        found += self._places(text, tokens)
+        return found
+
+    def _places(self, text: str, tokens: list[_Token]) -> list[Finding]:
+        """Countries in any case, and lone upper-case words on an address line (`OULU`)."""
+        found = [self._finding(m.start(), m.end(), "LOCATION") for m in _MULTI_WORD_COUNTRY.finditer(text)]
+        multi_line = "\n" in text
+        for token in tokens:
+            lowered = token.lowered.rstrip(".")
+            line_start = text.rfind("\n", 0, token.start) + 1
+            line_end = text.find("\n", token.end)
+            line = text[line_start : len(text) if line_end < 0 else line_end]
+            short_caps_line = (
+                multi_line and token.word.isupper() and len(lowered) > 2 and len(line.split()) <= 3
+            )
+            if lowered in COUNTRIES or (short_caps_line and not self.is_english(lowered)):
+                found.append(self._extend_number(text, self._finding(token.start, token.end, "LOCATION")))
+        return found
+
+    def _extend_number(self, text: str, finding: Finding) -> Finding:
+        match = _TRAILING_NUMBER.match(text, finding.end)
+        if match is None:
+            return finding
+        return Finding(finding.start, match.end(), finding.entity_type, finding.score, finding.recognizer)
+
+    def _finding(self, start: int, end: int, entity_type: str) -> Finding:
+        return Finding(start, end, entity_type, self._score, self.name)
+
+    def _capitalised_runs(self, text: str, tokens: list[_Token]) -> list[Finding]:
+        found: list[Finding] = []
+        run: list[tuple[_Token, bool]] = []
+        cue = ""
+
+        def flush() -> None:
+            while run and not run[0][1] and not self._is_initial(run[0][0].word):
+                run.pop(0)
+            while run and not run[-1][1]:
+                run.pop()
+            if any(evidence for _, evidence in run):
+                start, end = run[0][0].start, run[-1][0].end
+                if text[end - 1] == "." and not self._is_initial(run[-1][0].word):
+                    end -= 1  # a full stop, not an initial's dot
+                entity = "LOCATION" if cue in _PLACE_CUES else "PERSON"
+                found.append(self._extend_number(text, self._finding(start, end, entity)))
+            run.clear()
+
+        for index, token in enumerate(tokens):
+            gap = text[tokens[index - 1].end : token.start] if index else ""
+            joined = bool(run) and gap in (" ", "")
+            if self._is_capitalised(token.word) or self._is_initial(token.word):
+                if run and not joined:
+                    flush()
+                if not run:
+                    cue = tokens[index - 1].lowered if index else ""
+                run.append((token, self._name_evidence(token)))
+            elif run and joined and token.lowered in _PARTICLES:
+                run.append((token, False))
+            elif run:
+                flush()
+        flush()
+        return found
+
+    def _by_context(self, text: str, tokens: list[_Token]) -> list[Finding]:
+        """Names after titles and naming phrases, lower-case given names, places after cues."""
+        found: list[Finding] = []
+        lowercase_style = _lowercase_style(text)
+        for index, token in enumerate(tokens):
+            lowered = token.lowered.rstrip(".")
+            previous = tokens[index - 1].lowered.rstrip(".") if index else ""
+            after_title = previous in _TITLES
+            after_naming = _NAMING.search(text[max(0, token.start - 24) : token.start]) is not None
+            english = self.is_english(lowered)
+            lower_name = lowercase_style and lowered in self._given and not english
+            if after_title or after_naming or lower_name:
+                end = self._extend_name(tokens, index)
+                found.append(self._finding(token.start, end, "PERSON"))
+            elif (
+                previous in _PLACE_CUES
+                and not english
+                and len(lowered) > 2
+                and (lowercase_style or token.word.isupper())
+            ):
+                found.append(self._finding(token.start, self._extend_place(tokens, index), "LOCATION"))
+        return found
+
+    def _extend_name(self, tokens: list[_Token], index: int) -> int:
+        """Up to three following words that are initials, particles or not English."""
+        end = tokens[index].end
+        for token in tokens[index + 1 : index + 4]:
+            word = token.lowered.rstrip(".")
+            if len(word) == 1 or word in _PARTICLES or not self.is_english(word):
+                end = token.end
+            else:
+                break
+        return end
+
+    def _extend_place(self, tokens: list[_Token], index: int) -> int:
+        end = tokens[index].end
+        for token in tokens[index + 1 : index + 3]:
+            if self.is_english(token.lowered) and token.lowered not in _PARTICLES:
+                break
+            end = token.end
+        return end

@@ -1,0 +1,68 @@
+"""The lexical pass for names and places in prose: hits and near-misses."""
+
+from __future__ import annotations
+
+import pytest
+
+from recognizers.proper_nouns import ProperNounRecognizer, looks_like_prose
+
+RECOGNIZER = ProperNounRecognizer()
+
+
+def _values(text: str) -> set[str]:
+    return {text[f.start : f.end] for f in RECOGNIZER.find(text)}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The brainchild of our founders: Kónya, Becker and Vasquez.", {"Kónya", "Becker", "Vasquez"}),
+        ("Please follow up with Szabina J Gelencsér next week.", {"Szabina J Gelencsér"}),
+        ("my name is vitoria and i need help", {"vitoria"}),
+        ("can you follow up with patricia desrosiers in a month", {"patricia desrosiers"}),
+        ("Mr. Pavlović flew to STAXROITH on Monday morning.", {"Pavlović", "STAXROITH"}),
+        ("i moved from harburg to lübeck last year", {"harburg", "lübeck"}),
+        ("She grew up in Iceland and now lives in new zealand.", {"Iceland", "new zealand"}),
+        ("Send it to Sara Schwarz\nLAPPEENRANTA\nFinland 53650", {"Sara Schwarz", "LAPPEENRANTA", "Finland 53650"}),
+        ("Dear Ms. O'Neill, thanks for the update.", {"O'Neill"}),
+    ],
+)
+def test_names_and_places_are_found(text: str, expected: set[str]) -> None:
+    assert expected <= _values(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Failed password for invalid user from the gateway.",
+        "Retrying connection to the database in five seconds.",
+        "The TaskAttempt Transitioned from NEW to UNASSIGNED",
+        "Will you send the report? I'll check it.",
+        "It's done. Don't worry, we're fine.",
+        "Please restart the server and check the logs.",
+        "the quick brown fox jumps over the lazy dog",
+    ],
+)
+def test_ordinary_prose_and_log_words_are_not_names(text: str) -> None:
+    assert _values(text) == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hi, I'm writing about my order from last week.", True),
+        ("pam_unix(sshd:auth): authentication failure; uid=0 euid=0 tty=ssh", False),
+        ("GET /api/v1/orders?id=123 200 1532", False),
+        ("ok", False),
+    ],
+)
+def test_prose_test(text: str, expected: bool) -> None:
+    assert looks_like_prose(text) is expected
+
+
+def test_ner_confirmation_drops_log_vocabulary() -> None:
+    assert not RECOGNIZER.confirms("MILLISECONDS")
+    assert not RECOGNIZER.confirms("Unexpected Exception")
+    assert not RECOGNIZER.confirms("GB")
+    assert RECOGNIZER.confirms("Maria Garcia")
+    assert RECOGNIZER.confirms("Koskikatu")
