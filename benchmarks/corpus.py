@@ -45,7 +45,9 @@ def _email(rng: random.Random) -> str:
 
 
 def _ip(rng: random.Random) -> str:
-    return f"{rng.randint(11, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+    return (
+        f"{rng.randint(11, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+    )
 
 
 def _uuid(rng: random.Random) -> str:
@@ -55,12 +57,24 @@ def _uuid(rng: random.Random) -> str:
 
 def text_log(rng: random.Random, seq: int, canary: str) -> str:
     templates = [
-        lambda: f"{_ts(rng)} INFO  {rng.choice(SERVICES)} request_id={_uuid(rng)} GET /api/v1/orders/{rng.randint(1, 99999)} 200 {rng.randint(100, 9999)} bytes in {rng.randint(1, 900)} ms",
-        lambda: f"{_ts(rng)} WARN  billing charge failed for card {_luhn('4' + str(rng.randint(10**13, 10**14 - 1)))} customer {_person(rng)}",
-        lambda: f"Nov 24 08:15:{rng.randint(10, 59)} bastion sshd[{rng.randint(1000, 65000)}]: Failed password for invalid user {rng.choice(['admin', 'oracle', 'test', 'deploy'])} from {_ip(rng)} port {rng.randint(1024, 65000)} ssh2",
-        lambda: f"{_ts(rng)} INFO  auth-service user={rng.choice(FIRST).lower()}{rng.randint(1, 99)} login ok from {_ip(rng)}",
-        lambda: f"{_ts(rng)} DEBUG cache hit ratio={rng.random():.3f} keys={rng.randint(1, 10**6)} evicted={rng.randint(0, 999)} version=2.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
-        lambda: f"{_ts(rng)} ERROR notifier could not deliver mail to {_email(rng)}: 550 mailbox unavailable",
+        lambda: (
+            f"{_ts(rng)} INFO  {rng.choice(SERVICES)} request_id={_uuid(rng)} GET /api/v1/orders/{rng.randint(1, 99999)} 200 {rng.randint(100, 9999)} bytes in {rng.randint(1, 900)} ms"
+        ),
+        lambda: (
+            f"{_ts(rng)} WARN  billing charge failed for card {_luhn('4' + str(rng.randint(10**13, 10**14 - 1)))} customer {_person(rng)}"
+        ),
+        lambda: (
+            f"Nov 24 08:15:{rng.randint(10, 59)} bastion sshd[{rng.randint(1000, 65000)}]: Failed password for invalid user {rng.choice(['admin', 'oracle', 'test', 'deploy'])} from {_ip(rng)} port {rng.randint(1024, 65000)} ssh2"
+        ),
+        lambda: (
+            f"{_ts(rng)} INFO  auth-service user={rng.choice(FIRST).lower()}{rng.randint(1, 99)} login ok from {_ip(rng)}"
+        ),
+        lambda: (
+            f"{_ts(rng)} DEBUG cache hit ratio={rng.random():.3f} keys={rng.randint(1, 10**6)} evicted={rng.randint(0, 999)} version=2.{rng.randint(0, 20)}.{rng.randint(0, 9)}"
+        ),
+        lambda: (
+            f"{_ts(rng)} ERROR notifier could not deliver mail to {_email(rng)}: 550 mailbox unavailable"
+        ),
     ]
     return f"{rng.choice(templates)()} seq={seq} contact={canary}"
 

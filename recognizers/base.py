@@ -53,7 +53,7 @@ class PatternRecognizer:
             raise ValueError(f"{self.name}: value_group {self.value_group} does not exist")
         object.__setattr__(self, "_compiled", compiled)
 
-    def applies(self, text: str, lowered: str, has_digit: bool) -> bool:
+    def applies(self, text: str, lowered: str, has_digit: bool) -> bool:  # noqa: ARG002
         """The cheap pre-check: can this pattern match this text at all?"""
         if self.needs_digit and not has_digit:
             return False

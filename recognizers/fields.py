@@ -48,7 +48,9 @@ FIELD_HINTS: tuple[FieldHint, ...] = (
     FieldHint("USERNAME", _keys("username", "user_name", "login", "user_id_name", "ruser")),
     FieldHint("HOSTNAME", _keys("hostname", "host_name", "rhost", "client_host", "remote_host")),
     FieldHint("IP_ADDRESS", _keys("ip", "ip_address", "client_ip", "remote_addr", "remote_ip")),
-    FieldHint("DATE_OF_BIRTH", _keys("dob", "date_of_birth", "birth_date", "birthdate", "birthday")),
+    FieldHint(
+        "DATE_OF_BIRTH", _keys("dob", "date_of_birth", "birth_date", "birthdate", "birthday")
+    ),
     FieldHint("US_SSN", _keys("ssn", "social_security_number")),
     FieldHint("LOCATION", _keys("street", "street_address", "address_line_?[12]?", "address")),
 )  # fmt: skip
@@ -82,5 +84,7 @@ def value_is_sensitive(value: str) -> bool:
     lowered = stripped.lower()
     if lowered in _NOT_SENSITIVE_VALUES or set(lowered) <= {"*", "x", "#"}:
         return False
-    is_template = (stripped.startswith("${") or stripped.startswith("{{")) and stripped.endswith("}")
+    is_template = (stripped.startswith("${") or stripped.startswith("{{")) and stripped.endswith(
+        "}"
+    )
     return not is_template

@@ -37,9 +37,7 @@ _NAMING = re.compile(
     r"this\s+is|signed|regards,?|sincerely,?|dear)\s+$",
     re.IGNORECASE,
 )
-_MULTI_WORD_COUNTRY = re.compile(
-    r"\b(?:" + "|".join(MULTI_WORD_COUNTRIES) + r")\b", re.IGNORECASE
-)
+_MULTI_WORD_COUNTRY = re.compile(r"\b(?:" + "|".join(MULTI_WORD_COUNTRIES) + r")\b", re.IGNORECASE)
 # A postcode or house number right after a place at the end of an address line: `Estonia 62488`.
 _TRAILING_NUMBER = re.compile(r"[ ,]+\d{3,6}(?:[- ]\d{2,4})?(?=\s*(?:$|\n|[,.;)]))")
 _SUFFIXES = (
@@ -99,7 +97,7 @@ def _surnames() -> frozenset[str]:
 
 
 def _stems(word: str) -> list[str]:
-    """Candidate dictionary forms of an inflected word: `retrying` -> `retry`, `helped` -> `help`."""
+    """Candidate dictionary forms of an inflected word: `retrying` -> `retry`."""
     stems = [word]
     for suffix, replacements in _SUFFIXES:
         if word.endswith(suffix) and len(word) > len(suffix) + 2:
@@ -215,7 +213,10 @@ class ProperNounRecognizer:
 
     def _places(self, text: str, tokens: list[_Token]) -> list[Finding]:
         """Countries in any case, and lone upper-case words on an address line (`OULU`)."""
-        found = [self._finding(m.start(), m.end(), "LOCATION") for m in _MULTI_WORD_COUNTRY.finditer(text)]
+        found = [
+            self._finding(m.start(), m.end(), "LOCATION")
+            for m in _MULTI_WORD_COUNTRY.finditer(text)
+        ]
         multi_line = "\n" in text
         for token in tokens:
             lowered = token.lowered.rstrip(".")
@@ -226,14 +227,18 @@ class ProperNounRecognizer:
                 multi_line and token.word.isupper() and len(lowered) > 2 and len(line.split()) <= 3
             )
             if lowered in COUNTRIES or (short_caps_line and not self.is_english(lowered)):
-                found.append(self._extend_number(text, self._finding(token.start, token.end, "LOCATION")))
+                found.append(
+                    self._extend_number(text, self._finding(token.start, token.end, "LOCATION"))
+                )
         return found
 
     def _extend_number(self, text: str, finding: Finding) -> Finding:
         match = _TRAILING_NUMBER.match(text, finding.end)
         if match is None:
             return finding
-        return Finding(finding.start, match.end(), finding.entity_type, finding.score, finding.recognizer)
+        return Finding(
+            finding.start, match.end(), finding.entity_type, finding.score, finding.recognizer
+        )
 
     def _finding(self, start: int, end: int, entity_type: str) -> Finding:
         return Finding(start, end, entity_type, self._score, self.name)
@@ -292,7 +297,9 @@ class ProperNounRecognizer:
                 and len(lowered) > 2
                 and (lowercase_style or token.word.isupper())
             ):
-                found.append(self._finding(token.start, self._extend_place(tokens, index), "LOCATION"))
+                found.append(
+                    self._finding(token.start, self._extend_place(tokens, index), "LOCATION")
+                )
         return found
 
     def _extend_name(self, tokens: list[_Token], index: int) -> int:

@@ -72,7 +72,9 @@ def _scrub(args: argparse.Namespace) -> int:
     out = sys.stdout.buffer
     outcomes: Counter[str] = Counter()
     with ExitStack() as stack:
-        lines = (line for stream in _inputs(args.files, stack) for line in read_lines(stream, max_bytes))
+        lines = (
+            line for stream in _inputs(args.files, stack) for line in read_lines(stream, max_bytes)
+        )
         for batch in batched(lines, args.batch_size, args.max_wait_ms / 1000):
             for line in _scrub_batch(engine, batch, args.format):
                 out.write(line.encode("utf-8", "surrogatepass") + b"\n")
@@ -111,7 +113,9 @@ def _validate(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from scrubber.evaluation import run_evaluation
 
-    report = run_evaluation(args.data, load_config(args.config), args.baseline, args.limit, args.format)
+    report = run_evaluation(
+        args.data, load_config(args.config), args.baseline, args.limit, args.format
+    )
     print(json.dumps(report, indent=2))
     return 0
 

@@ -183,6 +183,7 @@ class Detector:
         if not wanted:
             return
         texts = [items[i].text for i in wanted]
+        per_text: Sequence[list[Finding] | Reason]
         try:
             per_text = self._ner.detect_batch(texts)
         except Exception:

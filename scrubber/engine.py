@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from recognizers import default_recognizers
 from recognizers.base import PatternRecognizer
-from recognizers.proper_nouns import ProperNounRecognizer
 from recognizers.fields import hint_for_key, value_is_sensitive
+from recognizers.proper_nouns import ProperNounRecognizer
 from scrubber.config import Config
 from scrubber.detection import Detector, TextItem, looks_like_free_text
 from scrubber.formats import Format, Leaf, ParsedRecord, RecordRejected, encode, leaves, parse
@@ -72,7 +72,9 @@ class Scrubber:
     def scrub_text(self, text: str) -> str:
         return self.scrub_batch([text], "text")[0].output
 
-    def scrub_batch(self, records: Sequence[bytes | str], fmt: Format = "auto") -> list[RecordResult]:
+    def scrub_batch(
+        self, records: Sequence[bytes | str], fmt: Format = "auto"
+    ) -> list[RecordResult]:
         """Scrub many records at once; NER runs once over the batch's free text."""
         limits = self.config.limits
         pending: list[_Pending] = []
@@ -134,7 +136,9 @@ class Scrubber:
         for finding in found:
             value = text[finding.start : finding.end]
             pieces.append(text[cursor : finding.start])
-            pieces.append(self.policy.transform_for(finding.entity_type)(value, finding.entity_type))
+            pieces.append(
+                self.policy.transform_for(finding.entity_type)(value, finding.entity_type)
+            )
             cursor = finding.end
             record.counts[finding.entity_type] += 1
         pieces.append(text[cursor:])

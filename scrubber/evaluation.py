@@ -115,10 +115,15 @@ def _evaluate_file(records: list[dict[str, Any]], predict: Predictor) -> dict[st
         preds.extend(predict(texts[i : i + BATCH]))
     seconds = time.perf_counter() - started
     line_level = all(not r["spans"] and "should_flag" in r.get("meta", {}) for r in records)
-    report: dict[str, Any] = {"records": len(records), "lines_per_second": round(len(records) / seconds, 1)}
+    report: dict[str, Any] = {
+        "records": len(records),
+        "lines_per_second": round(len(records) / seconds, 1),
+    }
     if line_level:
         should = [bool(p) for r, p in zip(records, preds, strict=True) if r["meta"]["should_flag"]]
-        should_not = [not p for r, p in zip(records, preds, strict=True) if not r["meta"]["should_flag"]]
+        should_not = [
+            not p for r, p in zip(records, preds, strict=True) if not r["meta"]["should_flag"]
+        ]
         report["true_lines_scrubbed"] = _ratio(sum(should), len(should))
         report["lookalikes_untouched"] = _ratio(sum(should_not), len(should_not))
         report["counts"] = {"true": len(should), "lookalike": len(should_not)}
@@ -143,7 +148,9 @@ def scrubber_predictor(config: Config) -> Predictor:
                 # Failed closed: the whole text is withheld, so every span in it is covered.
                 out.append([(0, 10**9, "QUARANTINED")])
             else:
-                out.append([(f.start, f.end, EVAL_LABEL.get(f.entity_type, f.entity_type)) for f in found])
+                out.append(
+                    [(f.start, f.end, EVAL_LABEL.get(f.entity_type, f.entity_type)) for f in found]
+                )
         return out
 
     return predict
@@ -155,7 +162,10 @@ def presidio_predictor(model: str) -> Predictor:
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
     provider = NlpEngineProvider(
-        nlp_configuration={"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": model}]}
+        nlp_configuration={
+            "nlp_engine_name": "spacy",
+            "models": [{"lang_code": "en", "model_name": model}],
+        }
     )
     analyzer = AnalyzerEngine(nlp_engine=provider.create_engine())
 

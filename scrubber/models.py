@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,12 +17,12 @@ class Finding:
     recognizer: str
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     OK = "ok"
     QUARANTINED = "quarantined"
 
 
-class Reason(str, Enum):
+class Reason(StrEnum):
     """Why a record failed closed. Small fixed set: these are metric label values."""
 
     INVALID_UTF8 = "invalid_utf8"

@@ -51,7 +51,7 @@ class NerDetector:
             ner_model_configuration=NerModelConfiguration(labels_to_ignore=ignored),
         )
         # The engine would load the full pipeline itself; hand it the trimmed one instead.
-        self._engine.nlp = {"en": nlp}
+        self._engine.nlp = {"en": nlp}  # type: ignore[assignment]  # Presidio types it as None
         self._recognizer = SpacyRecognizer(supported_entities=self._entities)
 
     def _chunks(self, texts: Sequence[str]) -> Iterator[tuple[str, tuple[int, int]]]:
@@ -73,9 +73,12 @@ class NerDetector:
         pieces = list(self._chunks(texts))
         with self._nlp.memory_zone():
             artifacts = self._engine.process_batch(
-                pieces, "en", batch_size=self._config.batch_size, as_tuples=True
+                pieces,  # type: ignore[arg-type]  # (text, context) tuples, as_tuples=True
+                "en",
+                batch_size=self._config.batch_size,
+                as_tuples=True,
             )
-            for piece, nlp_artifacts, (index, offset) in artifacts:
+            for piece, nlp_artifacts, (index, offset) in artifacts:  # type: ignore[misc]
                 for found in self._recognizer.analyze(piece, self._entities, nlp_artifacts):
                     if found.score < self._config.min_score:
                         continue

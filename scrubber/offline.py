@@ -12,5 +12,5 @@ import tldextract
 
 def make_tldextract_offline() -> None:
     offline = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
-    tldextract.extract = offline
+    tldextract.extract = offline  # type: ignore[assignment]  # same call signature
     tldextract.tldextract.TLD_EXTRACTOR = offline

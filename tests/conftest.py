@@ -33,7 +33,9 @@ def token_engine() -> Scrubber:
 
 @pytest.fixture(scope="session")
 def make_engine() -> Callable[..., Scrubber]:
-    def build(data: dict[str, Any], environ: dict[str, str] | None = None, **kwargs: Any) -> Scrubber:
+    def build(
+        data: dict[str, Any], environ: dict[str, str] | None = None, **kwargs: Any
+    ) -> Scrubber:
         return Scrubber(parse_config(data), environ=environ or {}, **kwargs)
 
     return build

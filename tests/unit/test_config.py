@@ -22,8 +22,10 @@ def test_embedded_default_replaces_with_type_label() -> None:
     [
         ({"detection": {"score_treshold": 0.5}}, "detection.score_treshold"),
         ({"policy": {"default": {"type": "shred"}}}, "policy.default"),
-        ({"policy": {"entities": {"EMAIL_ADDRESS": {"type": "mask", "keep_last": 99}}}},
-         "policy.entities.EMAIL_ADDRESS.mask.keep_last"),
+        (
+            {"policy": {"entities": {"EMAIL_ADDRESS": {"type": "mask", "keep_last": 99}}}},
+            "policy.entities.EMAIL_ADDRESS.mask.keep_last",
+        ),
         ({"limits": {"max_record_bytes": "big"}}, "limits.max_record_bytes"),
         ({"keys": {"default": {"env": "A", "file": "/b"}}}, "keys.default"),
     ],
@@ -79,7 +81,9 @@ def test_cli_validate_exit_codes(tmp_path: Path) -> None:
     assert '"valid": true' in result.stdout
 
     bad = tmp_path / "bad.yaml"
-    bad.write_text("version: 1\npolicy:\n  entities:\n    EMAIL_ADDRESS: {type: mask, keep_last: -1}\n")
+    bad.write_text(
+        "version: 1\npolicy:\n  entities:\n    EMAIL_ADDRESS: {type: mask, keep_last: -1}\n"
+    )
     result = _validate(bad)
     assert result.returncode == 2
     assert "policy.entities.EMAIL_ADDRESS" in result.stderr

@@ -104,8 +104,12 @@ def _slow(value: str) -> bool:
 def test_a_recognizer_that_raises_fails_the_record_closed(
     make_engine: Callable[..., Scrubber],
 ) -> None:
-    bad = PatternRecognizer("explodes", "THING", r"kaboom\d+", triggers=("kaboom",), validator=_raising)
-    engine = make_engine({"detection": {"ner": {"enabled": False}}}, recognizers=[bad, *default_recognizers()])
+    bad = PatternRecognizer(
+        "explodes", "THING", r"kaboom\d+", triggers=("kaboom",), validator=_raising
+    )
+    engine = make_engine(
+        {"detection": {"ner": {"enabled": False}}}, recognizers=[bad, *default_recognizers()]
+    )
     results = engine.scrub_batch(
         [f"secret kaboom123 {EMAIL}", f"mail {EMAIL}", '{"m": "kaboom7 x"}'], "auto"
     )
@@ -113,7 +117,10 @@ def test_a_recognizer_that_raises_fails_the_record_closed(
     assert results[0].reason is Reason.DETECTION_ERROR
     assert EMAIL not in results[0].output and "kaboom" not in results[0].output
     assert results[1].outcome is Outcome.OK and results[1].output == "mail <EMAIL_ADDRESS>"
-    assert json.loads(results[2].output) == {"scrubber_quarantined": True, "reason": "detection_error"}
+    assert json.loads(results[2].output) == {
+        "scrubber_quarantined": True,
+        "reason": "detection_error",
+    }
 
 
 def test_deadline_exceeded_fails_closed(make_engine: Callable[..., Scrubber]) -> None:

@@ -29,7 +29,7 @@ def test_auto_treats_json_objects_as_json_and_the_rest_as_text() -> None:
 )
 def test_rejections_carry_a_reason(raw: bytes | str, fmt: str, reason: Reason) -> None:
     with pytest.raises(RecordRejected) as caught:
-        parse(raw, fmt, 1024 if "x" * 2000 == raw else 10**6)  # type: ignore[arg-type]
+        parse(raw, fmt, 1024 if raw == "x" * 2000 else 10**6)  # type: ignore[arg-type]
     assert caught.value.reason is reason
 
 

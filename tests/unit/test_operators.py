@@ -31,7 +31,9 @@ def test_token_is_deterministic_per_key_and_type() -> None:
     assert token == transform("Maria Garcia", "PERSON")
     assert token.startswith("<PERSON_") and len(token) == len("<PERSON_>") + 8
     assert token != transform("Maria Garcia", "LOCATION").replace("LOCATION", "PERSON")
-    assert token != build_transform(TokenOp(type="token", key="other"), KEYS)("Maria Garcia", "PERSON")
+    assert token != build_transform(TokenOp(type="token", key="other"), KEYS)(
+        "Maria Garcia", "PERSON"
+    )
     assert token == token_for(KEYS["default"], "PERSON", "Maria Garcia")
     assert PLACEHOLDER_PATTERN.fullmatch(token)
 

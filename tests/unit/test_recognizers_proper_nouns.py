@@ -16,14 +16,20 @@ def _values(text: str) -> set[str]:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("The brainchild of our founders: Kónya, Becker and Vasquez.", {"Kónya", "Becker", "Vasquez"}),
+        (
+            "The brainchild of our founders: Kónya, Becker and Vasquez.",
+            {"Kónya", "Becker", "Vasquez"},
+        ),
         ("Please follow up with Szabina J Gelencsér next week.", {"Szabina J Gelencsér"}),
         ("my name is vitoria and i need help", {"vitoria"}),
         ("can you follow up with patricia desrosiers in a month", {"patricia desrosiers"}),
         ("Mr. Pavlović flew to STAXROITH on Monday morning.", {"Pavlović", "STAXROITH"}),
         ("i moved from harburg to lübeck last year", {"harburg", "lübeck"}),
         ("She grew up in Iceland and now lives in new zealand.", {"Iceland", "new zealand"}),
-        ("Send it to Sara Schwarz\nLAPPEENRANTA\nFinland 53650", {"Sara Schwarz", "LAPPEENRANTA", "Finland 53650"}),
+        (
+            "Send it to Sara Schwarz\nLAPPEENRANTA\nFinland 53650",
+            {"Sara Schwarz", "LAPPEENRANTA", "Finland 53650"},
+        ),
         ("Dear Ms. O'Neill, thanks for the update.", {"O'Neill"}),
     ],
 )
