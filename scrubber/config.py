@@ -106,6 +106,9 @@ class NerConfig(Strict):
 class DetectionConfig(Strict):
     # Entity types to detect; empty means every type the recognizers know.
     entities: tuple[str, ...] = ()
+    # Entity types found but left alone: infrastructure host names (destinations, proxies,
+    # cluster nodes) name no person and keep logs useful. Set to [] to scrub them too.
+    skip_entities: tuple[str, ...] = ("SERVER_HOSTNAME",)
     score_threshold: float = Field(0.4, ge=0.0, le=1.0)
     ner: NerConfig = NerConfig()
     # Values that are never scrubbed (exact match, case-sensitive). Allow wins over detection.

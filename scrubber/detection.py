@@ -102,7 +102,12 @@ class Detector:
         proper_nouns: ProperNounRecognizer | None = None,
     ) -> None:
         wanted = set(config.entities)
-        self._recognizers = tuple(r for r in recognizers if not wanted or r.entity_type in wanted)
+        skipped = set(config.skip_entities)
+        self._recognizers = tuple(
+            r
+            for r in recognizers
+            if (not wanted or r.entity_type in wanted) and r.entity_type not in skipped
+        )
         self._config = config
         self._limits = limits
         self._ner = ner
