@@ -307,7 +307,8 @@ IDENTITY_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
         name="postal_code_in_context",
         entity_type="POSTAL_CODE",
         pattern=(
-            r"(?i:\b(?:zip(?:[ _-]?code)?|postal[ _-]?code|post[ _-]?code)s?\b[ \t]*(?:is|:|#|=|no\.?)?[ \t]*)"
+            r"(?i:\b(?:zip(?:[ _-]?code)?|postal[ _-]?code|post[ _-]?code)s?\b"
+            r"[ \t]*(?:is|:|#|=|no\.?)?[ \t]*)"
             r"(\d{3,5}(?:[ -]\d{2,4})?(?: ?[A-Z]{2}\b)?|[A-Z]\d[A-Z] ?\d[A-Z]\d"
             r"|[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})\b"
         ),
