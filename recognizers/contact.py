@@ -50,15 +50,19 @@ _RETINA_SUFFIX = re2.compile(r"\d+(?:\.\d+)?x")
 def is_email(value: str) -> bool:
     """Drop asset names and `git@host` SSH remotes; keep every other mailbox-shaped value.
 
-    `git@github.com:org/repo` is the fixed service account of a code host, not a person's
-    address. Any other `user@host.tld` is kept, including `root@server.example.com`: a login on a
+    `git@github.com:org/repo` is the fixed service account of a code host, and `noreply@`,
+    `postmaster@` are role mailboxes: none is a person's address. Any other `user@host.tld` is kept, including `root@server.example.com`: a login on a
     named host is personal enough to scrub. `user@localhost` never matches (no top-level domain).
     """
     local, _, domain = value.rpartition("@")
     labels = domain.lower().split(".")
     if labels[-1] in _FILE_EXTENSIONS or _RETINA_SUFFIX.fullmatch(labels[0]):
         return False
-    return local.lower() != "git"
+    return local.lower().replace("-", "").replace("_", "") not in _ROLE_MAILBOXES
+
+
+# Fixed service mailboxes that every organisation has and no person owns.
+_ROLE_MAILBOXES = frozenset({"git", "noreply", "donotreply", "mailerdaemon", "postmaster"})
 
 
 # ---------------------------------------------------------------------------------------------

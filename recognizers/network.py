@@ -22,6 +22,9 @@ _IPV6_LEFT = r"(?:^|[^\w:.])"
 _MAC_LEFT = r"(?:^|[^\w:.-])"
 
 
+_SAME_ON_EVERY_HOST = frozenset({"169.254.169.254", "255.255.255.255"})
+
+
 def _is_ipv4(value: str) -> bool:
     parts = value.split(".")
     if len(parts) != 4 or not all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts):
@@ -31,6 +34,13 @@ def _is_ipv4(value: str) -> bool:
     # `0.0.0.0` stays: it is the bind-all address.
     if parts[0] == "0" or int(parts[0]) == 0:
         return all(int(p) == 0 for p in parts)
+    # Leading zeros (`1.2.3.04`) are not how any stack prints an address.
+    if any(len(p) > 1 and p.startswith("0") for p in parts):
+        return False
+    # Addresses that are the same on every machine identify nobody: loopback and the cloud
+    # metadata endpoint. (Private ranges stay: inside one network they do identify a host.)
+    if parts[0] == "127" or value in _SAME_ON_EVERY_HOST:
+        return False
     return any(int(p) for p in parts[1:])
 
 

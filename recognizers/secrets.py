@@ -405,7 +405,7 @@ _VENDOR_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
             _shape(24, 255)),
     # Publishable keys are public by design (they ship in web pages): reported at a low score.
     _vendor("stripe_publishable_key", r"\bpk_(?:live|test)_[A-Za-z0-9]+", ("pk_live_", "pk_test_"),
-            _shape(24, 255), score=0.5),
+            _shape(24, 255), score=0.3),  # public by design: below the default threshold
     _vendor("google_api_key", r"\bAIza[A-Za-z0-9_-]+", ("aiza",), _shape(39, 39)),
     _vendor("anthropic_api_key", r"\bsk-ant-(?:api|admin|sid|oat|ort)\d\d-[A-Za-z0-9_-]+",
             ("sk-ant-",), _shape(40)),

@@ -36,6 +36,8 @@ def test_emails_are_found(text: str, expected: list[tuple[str, str]]) -> None:
 
 
 EMAIL_NEAR_MISSES = [
+    "From: noreply@github.com",
+    "bounce to no-reply@example.com",
     "user@localhost",  # no top-level domain: a login, not a mailbox
     "icon@2x.png and logo@1.5x.webp",  # retina asset names
     "main@abc123.js",
