@@ -51,8 +51,9 @@ def is_email(value: str) -> bool:
     """Drop asset names and `git@host` SSH remotes; keep every other mailbox-shaped value.
 
     `git@github.com:org/repo` is the fixed service account of a code host, and `noreply@`,
-    `postmaster@` are role mailboxes: none is a person's address. Any other `user@host.tld` is kept, including `root@server.example.com`: a login on a
-    named host is personal enough to scrub. `user@localhost` never matches (no top-level domain).
+    `postmaster@` are role mailboxes: none is a person's address. Any other `user@host.tld` is
+    kept, including `root@server.example.com`: a login on a named host is personal enough to
+    scrub. `user@localhost` never matches (no top-level domain).
     """
     local, _, domain = value.rpartition("@")
     labels = domain.lower().split(".")
