@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 
@@ -67,6 +68,7 @@ def fold_key(key: str) -> str:
     return _WORD_SPLIT.sub("_", _CAMEL.sub("_", key).lower()).strip("_")
 
 
+@cache
 def hint_for_key(key: str) -> str | None:
     """The entity type a field of this name holds, if its name says so."""
     folded = fold_key(key)

@@ -204,6 +204,24 @@ class ProperNounRecognizer:
             tokens.append(_Token(start, end, word, word.lower(), initial))
         return tokens
 
+    def name_windows(self, text: str, reach: int = 32) -> list[tuple[int, int]]:
+        """Spans of `text` around words that could be names, merged; empty if there are none.
+
+        Used to point NER at the part of a log line where a name can be.
+        """
+        windows: list[tuple[int, int]] = []
+        for token in self._tokens(text):
+            if not (self._is_capitalised(token.word) and self._name_evidence(token)):
+                continue
+            start = text.rfind(" ", 0, max(0, token.start - reach)) + 1
+            end = text.find(" ", min(len(text), token.end + reach))
+            end = len(text) if end < 0 else end
+            if windows and start <= windows[-1][1]:
+                windows[-1] = (windows[-1][0], max(end, windows[-1][1]))
+            else:
+                windows.append((start, end))
+        return windows
+
     def find(self, text: str) -> list[Finding]:
         tokens = self._tokens(text)
         found = self._capitalised_runs(text, tokens)

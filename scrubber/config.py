@@ -98,7 +98,7 @@ class NerConfig(Strict):
     # Presidio entity names produced from spaCy's labels.
     entities: tuple[str, ...] = ("PERSON", "LOCATION", "NRP")
     min_score: float = Field(0.5, ge=0.0, le=1.0)
-    batch_size: int = Field(64, ge=1, le=4096)
+    batch_size: int = Field(256, ge=1, le=4096)
     # Text beyond this many characters per string is split into chunks for NER.
     max_chars: int = Field(20_000, ge=100, le=1_000_000)
 
@@ -118,6 +118,9 @@ class DetectionConfig(Strict):
     normalize: bool = True
     # A lexical pass for names and places in prose (see recognizers/proper_nouns.py).
     proper_nouns: bool = True
+    # Results for repeated strings (log templates, system prompts), bounded in entries and chars.
+    cache_entries: int = Field(50_000, ge=0)
+    cache_chars: int = Field(20_000_000, ge=0)
 
 
 class LimitsConfig(Strict):

@@ -15,6 +15,7 @@ import re2
 
 from recognizers.base import PatternRecognizer
 from recognizers.proper_nouns import ProperNounRecognizer, looks_like_prose
+from scrubber.cache import BoundedCache
 from scrubber.config import DetectionConfig, LimitsConfig
 from scrubber.models import Finding, Reason
 from scrubber.ner import NerDetector
@@ -144,6 +145,9 @@ class Detector:
             if (not wanted or r.entity_type in wanted) and r.entity_type not in skipped
         )
         self._prefilter = Prefilter(self._recognizers)
+        self._cache: BoundedCache[list[Finding]] = BoundedCache(
+            config.cache_entries, config.cache_chars
+        )
         self._config = config
         self._limits = limits
         self._ner = ner
@@ -194,7 +198,31 @@ class Detector:
         return merge([f for f in findings if self._keep(text, f, protected)])
 
     def detect_batch(self, items: Sequence[TextItem]) -> list[list[Finding] | Reason]:
-        """Findings (or a failure reason) per item, in order."""
+        """Findings (or a failure reason) per item, in order.
+
+        Each distinct string is scanned once per batch, and not at all if the cache knows it.
+        """
+        results: list[list[Finding] | Reason | None] = [None] * len(items)
+        first_of: dict[tuple[str, bool], int] = {}
+        fresh: list[TextItem] = []
+        for i, item in enumerate(items):
+            key = (item.text, item.free_text)
+            cached = self._cache.get(key)
+            if cached is not None:
+                results[i] = cached
+            elif key not in first_of:
+                first_of[key] = len(fresh)
+                fresh.append(item)
+        computed = self._detect_fresh(fresh)
+        for item, found in zip(fresh, computed, strict=True):
+            if not isinstance(found, Reason):
+                self._cache.put((item.text, item.free_text), found)
+        for i, item in enumerate(items):
+            if results[i] is None:
+                results[i] = computed[first_of[(item.text, item.free_text)]]
+        return [r for r in results if r is not None]
+
+    def _detect_fresh(self, items: Sequence[TextItem]) -> list[list[Finding] | Reason]:
         results: list[list[Finding] | Reason] = []
         for item in items:
             try:
@@ -212,27 +240,43 @@ class Detector:
             for item, r in zip(items, results, strict=True)
         ]
 
+    def _ner_inputs(self, text: str) -> list[tuple[str, int]]:
+        """What of a free-text string NER reads: all of prose; around name candidates in logs.
+
+        spaCy's cost grows with the tokens it reads. A log line's capitalised words are mostly
+        log vocabulary (`Failed`, `Received`), so only windows around words that could be names
+        are read, and a line with none is skipped.
+        """
+        if self._proper_nouns is None:
+            return [(text, 0)]
+        return [(text[s:e], s) for s, e in self._proper_nouns.name_windows(text)]
+
     def _add_ner(self, items: Sequence[TextItem], results: list[list[Finding] | Reason]) -> None:
         assert self._ner is not None
-        wanted = [
-            i
-            for i, item in enumerate(items)
-            if item.free_text and not isinstance(results[i], Reason)
-        ]
-        if not wanted:
+        owners: list[int] = []
+        pieces: list[tuple[str, int]] = []
+        for i, item in enumerate(items):
+            if item.free_text and not isinstance(results[i], Reason):
+                for piece in self._ner_inputs(item.text):
+                    owners.append(i)
+                    pieces.append(piece)
+        if not pieces:
             return
-        texts = [items[i].text for i in wanted]
-        per_text: Sequence[list[Finding] | Reason]
+        texts = [text for text, _ in pieces]
+        per_piece: Sequence[list[Finding] | Reason]
         try:
-            per_text = self._ner.detect_batch(texts)
+            per_piece = self._ner.detect_batch(texts)
         except Exception:
-            per_text = self._ner_one_by_one(texts)
-        for i, found in zip(wanted, per_text, strict=True):
+            per_piece = self._ner_one_by_one(texts)
+        for i, (_, offset), found in zip(owners, pieces, per_piece, strict=True):
             current = results[i]
             if isinstance(found, Reason):
                 results[i] = found
             elif isinstance(current, list):
-                current.extend(found)
+                current.extend(
+                    Finding(f.start + offset, f.end + offset, f.entity_type, f.score, f.recognizer)
+                    for f in found
+                )
 
     def _add_proper_nouns(
         self, items: Sequence[TextItem], results: list[list[Finding] | Reason]

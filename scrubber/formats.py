@@ -59,13 +59,16 @@ def _reject_constant(name: str) -> Any:
 
 
 def decode(raw: bytes | str, max_bytes: int) -> str:
-    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
-    if size > max_bytes:
-        raise RecordRejected(Reason.TOO_LARGE)
     if isinstance(raw, str):
-        if any("\ud800" <= c <= "\udfff" for c in raw):
-            raise RecordRejected(Reason.INVALID_UTF8)
+        try:
+            size = len(raw.encode("utf-8"))  # strict: lone surrogates are not text
+        except UnicodeEncodeError:
+            raise RecordRejected(Reason.INVALID_UTF8) from None
+        if size > max_bytes:
+            raise RecordRejected(Reason.TOO_LARGE)
         return raw
+    if len(raw) > max_bytes:
+        raise RecordRejected(Reason.TOO_LARGE)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
