@@ -18,9 +18,12 @@ is), so nothing is fetched at run time.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from recognizers.places import COUNTRIES, MULTI_WORD_COUNTRIES
 from scrubber.models import Finding
@@ -47,6 +50,7 @@ _SUFFIXES = (
 # CamelCase identifiers (`TaskAttempt`, `DFSClient`) are code, not names, but McDonald is a name.
 _NAME_PREFIX = re.compile(r"^(?:Mc|Mac|O'|D'|Di|De|La|Le|Van)[A-Z][a-z]")
 _FREQUENT_ZIPF = 4.5
+_STOP_WORDS = frozenset(STOP_WORDS) | {"i"}
 _SENTENCE_END = frozenset(".!?:;\"'“”()[]\n>")
 _CODE_CHARS = frozenset("=[]{}<|/\\_@#$%^*~`")
 # Everyday words of software and chat that an old dictionary lacks but that are not names.
@@ -60,6 +64,8 @@ _MODERN_WORDS = frozenset(
     backend frontend timestamp hostname localhost plugin plugins runtime middleware auth oauth
     kerberos ldap ssl tls ssh cpu gpu bios config configs dentry inode init inited async sync
     admin sysadmin devops webhook webhooks repo repos namespace daemon daemons cron tmp
+    jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun
+    bye
     """.split()
 )
 
@@ -75,10 +81,9 @@ def _frequent_english(word: str) -> bool:
 @cache
 def _lexicon() -> frozenset[str]:
     from english_words import get_english_words_set
-    from spacy.lang.en.stop_words import STOP_WORDS
 
     words = get_english_words_set(["web2"], lower=False, alpha=True)
-    return frozenset(w for w in words if w.islower()) | _MODERN_WORDS | frozenset(STOP_WORDS)
+    return frozenset(w for w in words if w.islower()) | _MODERN_WORDS | _STOP_WORDS
 
 
 def _census(name: str) -> frozenset[str]:
@@ -204,14 +209,67 @@ class ProperNounRecognizer:
             tokens.append(_Token(start, end, word, word.lower(), initial))
         return tokens
 
-    def name_windows(self, text: str, reach: int = 32) -> list[tuple[int, int]]:
-        """Spans of `text` around words that could be names, merged; empty if there are none.
+    def bare_name(self, text: str) -> Finding | None:
+        """A string that is nothing but a name (`Zara Patel`, `J. R. Okafor`), as a finding.
 
-        Used to point NER at the part of a log line where a name can be.
+        Such values fill `name`-like fields; reading them needs no model.
         """
+        tokens = self._tokens(text)
+        if not 1 <= len(tokens) <= 4 or len(text.split()) != len(tokens):
+            return None
+        shaped = all(
+            self._is_capitalised(t.word) or self._is_initial(t.word) or t.lowered in _PARTICLES
+            for t in tokens
+        )
+        if not shaped or not any(
+            self._name_evidence(_Token(t.start, t.end, t.word, t.lowered, False)) for t in tokens
+        ):
+            return None
+        return self._finding(tokens[0].start, tokens[-1].end, "PERSON")
+
+    def _is_census_name(self, token: _Token) -> bool:
+        """A given name or surname that is no English word at all (`Emma`, `Okafor`, not
+        `Server`, `Clock`, `Jun`): in logs, capitalised words are mostly vocabulary."""
+        lowered = token.lowered.rstrip(".")
+        in_census = lowered in self._given or lowered in self._surnames
+        return in_census and not self.is_english(lowered)
+
+    def find_in_log(self, text: str) -> list[Finding]:
+        """In log lines, only runs of capitalised words holding a census given name or surname.
+
+        Logs are full of capitalised product and class words (`Kerberos`, `Lifecycle`); a word's
+        being un-English proves little there, so those are left to NER.
+        """
+        return self._capitalised_runs(text, self._tokens(text), self._is_census_name)
+
+    def ner_windows(self, text: str, prose: bool, reach: int = 24) -> list[tuple[int, int]]:
+        """Spans of `text` that NER should read: around capitalised words this pass cannot decide.
+
+        In prose, that is a capitalised English word mid-sentence (`Smith`, `Hope`) or a census
+        name at a sentence start; in logs, an un-English capitalised word outside a census run.
+        Everything else the lexical pass has already decided, so NER reads only a few words.
+        """
+        tokens = self._tokens(text)
+        decided = self.find(text) if prose else self.find_in_log(text)
         windows: list[tuple[int, int]] = []
-        for token in self._tokens(text):
-            if not (self._is_capitalised(token.word) and self._name_evidence(token)):
+        for token in tokens:
+            if not self._is_capitalised(token.word) or len(token.lowered) < 3:
+                continue
+            if any(f.start <= token.start and token.end <= f.end for f in decided):
+                continue
+            if token.lowered.split("'")[0] in _STOP_WORDS:
+                continue  # I'm, It's, The: never a name
+            evidence = self._name_evidence(token)
+            if prose:
+                undecided = not evidence and (
+                    not token.initial
+                    or self._is_census_name(
+                        _Token(token.start, token.end, token.word, token.lowered, False)
+                    )
+                )
+            else:
+                undecided = evidence
+            if not undecided:
                 continue
             start = text.rfind(" ", 0, max(0, token.start - reach)) + 1
             end = text.find(" ", min(len(text), token.end + reach))
@@ -261,9 +319,20 @@ class ProperNounRecognizer:
     def _finding(self, start: int, end: int, entity_type: str) -> Finding:
         return Finding(start, end, entity_type, self._score, self.name)
 
-    def _capitalised_runs(self, text: str, tokens: list[_Token]) -> list[Finding]:
+    def _capitalised_runs(
+        self,
+        text: str,
+        tokens: list[_Token],
+        strong: Callable[[_Token], bool] | None = None,
+    ) -> list[Finding]:
+        """Runs of capitalised words (with initials and particles) that hold a name-like word.
+
+        `strong` decides which words make a run a name (default: any name-like word); the run
+        then spans every name-like word next to them (`Emma Petrova`).
+        """
+        strong = strong or self._name_evidence
         found: list[Finding] = []
-        run: list[tuple[_Token, bool]] = []
+        run: list[tuple[_Token, bool, bool]] = []  # token, name-like, strong
         cue = ""
 
         def flush() -> None:
@@ -271,7 +340,7 @@ class ProperNounRecognizer:
                 run.pop(0)
             while run and not run[-1][1]:
                 run.pop()
-            if any(evidence for _, evidence in run):
+            if any(is_strong for _, _, is_strong in run):
                 start, end = run[0][0].start, run[-1][0].end
                 if text[end - 1] == "." and not self._is_initial(run[-1][0].word):
                     end -= 1  # a full stop, not an initial's dot
@@ -287,9 +356,10 @@ class ProperNounRecognizer:
                     flush()
                 if not run:
                     cue = tokens[index - 1].lowered if index else ""
-                run.append((token, self._name_evidence(token)))
+                name_like = self._name_evidence(token)
+                run.append((token, name_like, name_like and strong(token)))
             elif run and joined and token.lowered in _PARTICLES:
-                run.append((token, False))
+                run.append((token, False, False))
             elif run:
                 flush()
         flush()

@@ -6,21 +6,15 @@ import argparse
 import json
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
-from connectors.stdio import Line, OversizedLine, batched, read_lines
+from connectors.stdio import batched, read_lines
 from scrubber.config import load_config
 from scrubber.errors import ConfigError, ScrubberError
-from scrubber.formats import Format, placeholder
 from scrubber.log import configure_logging, get_logger
-from scrubber.models import Outcome, Reason
-
-if TYPE_CHECKING:
-    from scrubber.engine import Scrubber
 
 EXIT_CONFIG = 2
 
@@ -36,6 +30,7 @@ def _build_parser() -> argparse.ArgumentParser:
     scrub.add_argument("--format", choices=["auto", "text", "json"], default="auto")
     scrub.add_argument("--batch-size", type=int, default=256)
     scrub.add_argument("--max-wait-ms", type=float, default=20.0)
+    scrub.add_argument("--workers", type=int, default=1, help="processes (order is kept)")
     scrub.add_argument("files", nargs="*", type=Path, help="input files (default: stdin)")
 
     config = commands.add_parser("config", help="configuration tools")
@@ -61,44 +56,32 @@ def _inputs(files: list[Path], stack: ExitStack) -> Iterator[BinaryIO]:
 
 
 def _scrub(args: argparse.Namespace) -> int:
-    from scrubber.engine import Scrubber  # heavy imports (spaCy) only for commands that scrub
+    # Heavy imports (spaCy) only for commands that scrub.
+    from scrubber.engine import Scrubber
+    from scrubber.stream import scrub_stream
 
     log = get_logger("scrubber.scrub")
     started = time.monotonic()
-    engine = Scrubber(load_config(args.config))
-    max_bytes = engine.config.limits.max_record_bytes
-    log.info("engine_ready", config_hash=engine.config_hash,
+    config = load_config(args.config)
+    engine = Scrubber(config) if args.workers <= 1 else None
+    log.info("engine_ready", config_hash=config.digest(), workers=args.workers,
              seconds=round(time.monotonic() - started, 3))  # fmt: skip
     out = sys.stdout.buffer
-    outcomes: Counter[str] = Counter()
+    count = 0
     with ExitStack() as stack:
+        max_bytes = config.limits.max_record_bytes
         lines = (
             line for stream in _inputs(args.files, stack) for line in read_lines(stream, max_bytes)
         )
-        for batch in batched(lines, args.batch_size, args.max_wait_ms / 1000):
-            for line in _scrub_batch(engine, batch, args.format):
-                out.write(line.encode("utf-8", "surrogatepass") + b"\n")
-                outcomes["lines"] += 1
+        batches = batched(lines, args.batch_size, args.max_wait_ms / 1000)
+        for output in scrub_stream(batches, args.format, args.config, args.workers, engine):
+            for reason, size in output.quarantined:
+                log.warning("record_quarantined", reason=reason, size=size)
+            out.write("".join(line + "\n" for line in output.lines).encode("utf-8"))
             out.flush()
-    log.info("scrub_done", lines=outcomes["lines"], seconds=round(time.monotonic() - started, 3))
+            count += len(output.lines)
+    log.info("scrub_done", line_count=count, seconds=round(time.monotonic() - started, 3))
     return 0
-
-
-def _scrub_batch(engine: Scrubber, batch: list[Line], fmt: Format) -> list[str]:
-    log = get_logger("scrubber.scrub")
-    records = [line for line in batch if not isinstance(line, OversizedLine)]
-    results = iter(engine.scrub_batch(records, fmt))
-    out: list[str] = []
-    for line in batch:
-        if isinstance(line, OversizedLine):
-            out.append(placeholder(Reason.TOO_LARGE, fmt == "json"))
-            log.warning("record_quarantined", reason=Reason.TOO_LARGE.value, size=line.size)
-            continue
-        result = next(results)
-        if result.outcome is Outcome.QUARANTINED and result.reason is not None:
-            log.warning("record_quarantined", reason=result.reason.value, size=len(line))
-        out.append(result.output)
-    return out
 
 
 def _validate(args: argparse.Namespace) -> int:

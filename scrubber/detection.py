@@ -249,7 +249,10 @@ class Detector:
         """
         if self._proper_nouns is None:
             return [(text, 0)]
-        return [(text[s:e], s) for s, e in self._proper_nouns.name_windows(text)]
+        if self._proper_nouns.bare_name(text) is not None:
+            return []  # the proper-noun pass reports it whole
+        windows = self._proper_nouns.ner_windows(text, prose=looks_like_prose(text))
+        return [(text[s:e], s) for s, e in windows]
 
     def _add_ner(self, items: Sequence[TextItem], results: list[list[Finding] | Reason]) -> None:
         assert self._ner is not None
@@ -284,11 +287,17 @@ class Detector:
         assert self._proper_nouns is not None
         for index, item in enumerate(items):
             found = results[index]
-            if item.free_text and isinstance(found, list) and looks_like_prose(item.text):
-                try:
+            if not item.free_text or not isinstance(found, list):
+                continue
+            try:
+                if looks_like_prose(item.text):
                     found.extend(self._proper_nouns.find(item.text))
-                except Exception:  # fail closed, like any other recognizer
-                    results[index] = Reason.DETECTION_ERROR
+                elif (name := self._proper_nouns.bare_name(item.text)) is not None:
+                    found.append(name)
+                else:
+                    found.extend(self._proper_nouns.find_in_log(item.text))
+            except Exception:  # fail closed, like any other recognizer
+                results[index] = Reason.DETECTION_ERROR
 
     def _ner_one_by_one(self, texts: list[str]) -> list[list[Finding] | Reason]:
         """The batch failed: find which strings fail, so only their records are quarantined."""
