@@ -132,15 +132,24 @@ def _lowercase_style(text: str) -> bool:
     return sum(c.isupper() for c in letters) <= len(letters) // 50
 
 
-def looks_like_prose(text: str) -> bool:
+def looks_like_prose(text: str, words: list[str] | None = None) -> bool:
     """Sentences rather than log or code syntax: mostly letters, few code characters."""
-    words = [w for _, _, w in _words(text)]
+    if words is None:
+        words = [w for _, _, w in _words(text)]
     if len(words) < 3:
         return False
     code = sum(1 for c in text if c in _CODE_CHARS)
     letters = sum(len(w) for w in words)
     visible = sum(1 for c in text if not c.isspace())
     return code <= max(1, len(text) // 50) and letters >= 0.6 * visible
+
+
+@dataclass(slots=True)
+class Analysis:
+    """The proper-noun pass's findings in a string, and the spans NER should still read."""
+
+    findings: list[Finding]
+    ner_windows: list[tuple[int, int]]
 
 
 @dataclass(slots=True)
@@ -204,17 +213,40 @@ class ProperNounRecognizer:
     def _tokens(self, text: str) -> list[_Token]:
         tokens = []
         for start, end, word in _words(text):
-            before = text[:start].rstrip(" \t")
-            initial = not before or before[-1] in _SENTENCE_END
+            before = start - 1
+            while before >= 0 and text[before] in " \t":
+                before -= 1
+            initial = before < 0 or text[before] in _SENTENCE_END
             tokens.append(_Token(start, end, word, word.lower(), initial))
         return tokens
 
-    def bare_name(self, text: str) -> Finding | None:
+    def analyse(self, text: str) -> Analysis:
+        """What this pass finds in a free-text string, and the windows NER should still read."""
+        tokens = self._tokens(text)
+        bare = self._bare_name(tokens, text)
+        if bare is not None:
+            return Analysis([bare], [])
+        if looks_like_prose(text, [t.word for t in tokens]):
+            found = self._find(text, tokens)
+            return Analysis(found, self._ner_windows(text, tokens, found, prose=True))
+        found = self._capitalised_runs(text, tokens, self._is_census_name)
+        return Analysis(found, self._ner_windows(text, tokens, found, prose=False))
+
+    def find(self, text: str) -> list[Finding]:
+        """Everything this pass finds in `text` read as prose."""
+        return self._find(text, self._tokens(text))
+
+    def _find(self, text: str, tokens: list[_Token]) -> list[Finding]:
+        found = self._capitalised_runs(text, tokens)
+        found += self._by_context(text, tokens)
+        found += self._places(text, tokens)
+        return found
+
+    def _bare_name(self, tokens: list[_Token], text: str) -> Finding | None:
         """A string that is nothing but a name (`Zara Patel`, `J. R. Okafor`), as a finding.
 
         Such values fill `name`-like fields; reading them needs no model.
         """
-        tokens = self._tokens(text)
         if not 1 <= len(tokens) <= 4 or len(text.split()) != len(tokens):
             return None
         shaped = all(
@@ -229,28 +261,26 @@ class ProperNounRecognizer:
 
     def _is_census_name(self, token: _Token) -> bool:
         """A given name or surname that is no English word at all (`Emma`, `Okafor`, not
-        `Server`, `Clock`, `Jun`): in logs, capitalised words are mostly vocabulary."""
+        `Server`, `Clock`, `Jun`): in log lines, where capitalised words are mostly vocabulary
+        and product names (`Kerberos`), only these make a run a name; the rest is left to NER."""
         lowered = token.lowered.rstrip(".")
         in_census = lowered in self._given or lowered in self._surnames
         return in_census and not self.is_english(lowered)
 
-    def find_in_log(self, text: str) -> list[Finding]:
-        """In log lines, only runs of capitalised words holding a census given name or surname.
-
-        Logs are full of capitalised product and class words (`Kerberos`, `Lifecycle`); a word's
-        being un-English proves little there, so those are left to NER.
-        """
-        return self._capitalised_runs(text, self._tokens(text), self._is_census_name)
-
-    def ner_windows(self, text: str, prose: bool, reach: int = 24) -> list[tuple[int, int]]:
+    def _ner_windows(
+        self,
+        text: str,
+        tokens: list[_Token],
+        decided: list[Finding],
+        prose: bool,
+        reach: int = 24,
+    ) -> list[tuple[int, int]]:
         """Spans of `text` that NER should read: around capitalised words this pass cannot decide.
 
         In prose, that is a capitalised English word mid-sentence (`Smith`, `Hope`) or a census
         name at a sentence start; in logs, an un-English capitalised word outside a census run.
         Everything else the lexical pass has already decided, so NER reads only a few words.
         """
-        tokens = self._tokens(text)
-        decided = self.find(text) if prose else self.find_in_log(text)
         windows: list[tuple[int, int]] = []
         for token in tokens:
             if not self._is_capitalised(token.word) or len(token.lowered) < 3:
@@ -259,16 +289,13 @@ class ProperNounRecognizer:
                 continue
             if token.lowered.split("'")[0] in _STOP_WORDS:
                 continue  # I'm, It's, The: never a name
-            evidence = self._name_evidence(token)
             if prose:
-                undecided = not evidence and (
-                    not token.initial
-                    or self._is_census_name(
-                        _Token(token.start, token.end, token.word, token.lowered, False)
-                    )
+                mid_sentence = _Token(token.start, token.end, token.word, token.lowered, False)
+                undecided = not self._name_evidence(token) and (
+                    not token.initial or self._is_census_name(mid_sentence)
                 )
             else:
-                undecided = evidence
+                undecided = self._name_evidence(token)
             if not undecided:
                 continue
             start = text.rfind(" ", 0, max(0, token.start - reach)) + 1
@@ -279,13 +306,6 @@ class ProperNounRecognizer:
             else:
                 windows.append((start, end))
         return windows
-
-    def find(self, text: str) -> list[Finding]:
-        tokens = self._tokens(text)
-        found = self._capitalised_runs(text, tokens)
-        found += self._by_context(text, tokens)
-        found += self._places(text, tokens)
-        return found
 
     def _places(self, text: str, tokens: list[_Token]) -> list[Finding]:
         """Countries in any case, and lone upper-case words on an address line (`OULU`)."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import re2
 
 from recognizers.base import PatternRecognizer
-from recognizers.proper_nouns import ProperNounRecognizer, looks_like_prose
+from recognizers.proper_nouns import ProperNounRecognizer
 from scrubber.cache import BoundedCache
 from scrubber.config import DetectionConfig, LimitsConfig
 from scrubber.models import Finding, Reason
@@ -224,45 +224,45 @@ class Detector:
 
     def _detect_fresh(self, items: Sequence[TextItem]) -> list[list[Finding] | Reason]:
         results: list[list[Finding] | Reason] = []
+        ner_inputs: list[list[tuple[str, int]]] = []
         for item in items:
             try:
-                results.append(self._patterns(item.text))
+                found = self._patterns(item.text)
+                ner_inputs.append(self._free_text_pass(item, found))
+                results.append(found)
             except DetectionFailed as failed:
                 results.append(failed.reason)
+                ner_inputs.append([])
             except Exception:  # a broken recognizer must fail the record closed, not the batch
                 results.append(Reason.DETECTION_ERROR)
+                ner_inputs.append([])
         if self._ner is not None:
-            self._add_ner(items, results)
-        if self._proper_nouns is not None:
-            self._add_proper_nouns(items, results)
+            self._add_ner(ner_inputs, results)
         return [
             r if isinstance(r, Reason) else self._finish(item.text, r)
             for item, r in zip(items, results, strict=True)
         ]
 
-    def _ner_inputs(self, text: str) -> list[tuple[str, int]]:
-        """What of a free-text string NER reads: all of prose; around name candidates in logs.
+    def _free_text_pass(self, item: TextItem, found: list[Finding]) -> list[tuple[str, int]]:
+        """Add the proper-noun findings; return the (piece, offset) list NER should read.
 
-        spaCy's cost grows with the tokens it reads. A log line's capitalised words are mostly
-        log vocabulary (`Failed`, `Received`), so only windows around words that could be names
-        are read, and a line with none is skipped.
+        spaCy's cost grows with the tokens it reads, so it reads only the windows the lexical
+        pass could not decide (all of the text when that pass is switched off).
         """
+        if not item.free_text:
+            return []
         if self._proper_nouns is None:
-            return [(text, 0)]
-        if self._proper_nouns.bare_name(text) is not None:
-            return []  # the proper-noun pass reports it whole
-        windows = self._proper_nouns.ner_windows(text, prose=looks_like_prose(text))
-        return [(text[s:e], s) for s, e in windows]
+            return [(item.text, 0)]
+        analysis = self._proper_nouns.analyse(item.text)
+        found.extend(analysis.findings)
+        return [(item.text[s:e], s) for s, e in analysis.ner_windows]
 
-    def _add_ner(self, items: Sequence[TextItem], results: list[list[Finding] | Reason]) -> None:
+    def _add_ner(
+        self, inputs: list[list[tuple[str, int]]], results: list[list[Finding] | Reason]
+    ) -> None:
         assert self._ner is not None
-        owners: list[int] = []
-        pieces: list[tuple[str, int]] = []
-        for i, item in enumerate(items):
-            if item.free_text and not isinstance(results[i], Reason):
-                for piece in self._ner_inputs(item.text):
-                    owners.append(i)
-                    pieces.append(piece)
+        owners = [i for i, pieces in enumerate(inputs) for _ in pieces]
+        pieces = [piece for item_pieces in inputs for piece in item_pieces]
         if not pieces:
             return
         texts = [text for text, _ in pieces]
@@ -280,24 +280,6 @@ class Detector:
                     Finding(f.start + offset, f.end + offset, f.entity_type, f.score, f.recognizer)
                     for f in found
                 )
-
-    def _add_proper_nouns(
-        self, items: Sequence[TextItem], results: list[list[Finding] | Reason]
-    ) -> None:
-        assert self._proper_nouns is not None
-        for index, item in enumerate(items):
-            found = results[index]
-            if not item.free_text or not isinstance(found, list):
-                continue
-            try:
-                if looks_like_prose(item.text):
-                    found.extend(self._proper_nouns.find(item.text))
-                elif (name := self._proper_nouns.bare_name(item.text)) is not None:
-                    found.append(name)
-                else:
-                    found.extend(self._proper_nouns.find_in_log(item.text))
-            except Exception:  # fail closed, like any other recognizer
-                results[index] = Reason.DETECTION_ERROR
 
     def _ner_one_by_one(self, texts: list[str]) -> list[list[Finding] | Reason]:
         """The batch failed: find which strings fail, so only their records are quarantined."""
