@@ -616,7 +616,10 @@ _PASSWORD_KEY = rf"{_K}(?:password|passwd|passphrase|passcode|pwd)"
 _TOKEN_KEY = (
     rf"{_K}(?:secret|token|credentials?|auth|jwt|api[_.-]?key|apikey|privkey|"
     rf"(?:access|secret|private|auth|master|signing|encryption|account|client|app|consumer|"
-    rf"license|shared|session|subscription|webhook)[_.-]?key|session[_.-]?id|sessid)"
+    rf"license|shared|session|subscription|webhook)[_.-]?key|session[_.-]?id|sessid|"
+    # The public half of a key pair (`accessId`, `AWS_ACCESS_KEY_ID`) still lets an attacker
+    # pair it with a leaked secret: scrub it too.
+    rf"access[_.-]?(?:key[_.-]?)?id)"
     rf"|(?:{_K}[_.-])?pass"
 )
 # Keys that end like a secret but hold something else: anti-CSRF and paging tokens, public keys.
@@ -684,7 +687,7 @@ _KEYED_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
         "generic_secret",
         _TOKEN_KEY,
         deny=_NOT_SECRET_KEY,
-        triggers=("secret", "token", "auth", "cred", "key", "pass", "jwt", "sess"),
+        triggers=("secret", "token", "auth", "cred", "key", "pass", "jwt", "sess", "access"),
         validator=_token_value,
     ),
     _keyed(

@@ -288,3 +288,10 @@ def test_multiple_secrets_on_one_line_are_all_found() -> None:
     text = f"token={RANDOM_24} password=hunter2x key={GOOGLE_KEY}"
     values = {value for _, value in scan(text)}
     assert values == {RANDOM_24, "hunter2x", GOOGLE_KEY}
+
+
+def test_access_key_ids_in_keyed_slots_are_scrubbed() -> None:
+    access_id = "su" + "K3mP9xQ2vL7w"
+    text = f'sumologic.accessId = "{access_id}"'
+    values = {text[f.start : f.end] for r in SECRET_RECOGNIZERS for f in r.scan(text)}
+    assert access_id in values
