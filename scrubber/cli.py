@@ -33,6 +33,11 @@ def _build_parser() -> argparse.ArgumentParser:
     scrub.add_argument("--workers", type=int, default=1, help="processes (order is kept)")
     scrub.add_argument("files", nargs="*", type=Path, help="input files (default: stdin)")
 
+    run = commands.add_parser("run", help="the Kafka pipeline: consume, scrub, produce, commit")
+    run.add_argument("--config", type=Path, required=True, help="YAML config with kafka and routes")
+    run.add_argument("--workers", type=int, default=1, help="processes in one consumer group")
+    run.add_argument("--metrics-port", type=int, default=9400, help="worker i serves port + i")
+
     config = commands.add_parser("config", help="configuration tools")
     config_commands = config.add_subparsers(dest="config_command", required=True)
     validate = config_commands.add_parser("validate", help="check a config file; exit 2 if bad")
@@ -84,6 +89,12 @@ def _scrub(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from scrubber.runner import run
+
+    return run(args.config, args.workers, args.metrics_port, args.log_format)
+
+
 def _validate(args: argparse.Namespace) -> int:
     config = load_config(args.file)
     from scrubber.keys import load_keys
@@ -106,7 +117,7 @@ def _eval(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     configure_logging(args.log_format, args.log_level)
-    handlers = {"scrub": _scrub, "config": _validate, "eval": _eval}
+    handlers = {"scrub": _scrub, "run": _run, "config": _validate, "eval": _eval}
     try:
         return handlers[args.command](args)
     except ConfigError as exc:

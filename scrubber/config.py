@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from scrubber.errors import ConfigError
+from scrubber.pipeline_config import KafkaConfig, PipelineConfig, QuarantineConfig, RouteConfig
 
 
 class Strict(BaseModel):
@@ -144,6 +145,11 @@ class Config(Strict):
     limits: LimitsConfig = LimitsConfig()
     policy: PolicyConfig = PolicyConfig()
     keys: dict[str, KeySource] = {}
+    # `scrubber run` (see pipeline_config.py); unused by `scrub`.
+    kafka: KafkaConfig = KafkaConfig()
+    routes: tuple[RouteConfig, ...] = ()
+    quarantine: QuarantineConfig = QuarantineConfig()
+    pipeline: PipelineConfig = PipelineConfig()
 
     @model_validator(mode="after")
     def _keyed_operators_name_known_keys(self) -> Config:

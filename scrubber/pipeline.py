@@ -1,0 +1,387 @@
+"""The `scrubber run` loop: consume -> batch -> scrub -> produce -> commit, on a real broker.
+
+One loop owns polling, batching, producing and offset commits. At-least-once (default): an
+offset is committed only when every record below it was delivered to its output (and, for a
+failed record, to quarantine); a failed delivery is produced again, never skipped. Exactly-once:
+each batch is one transaction holding its outputs and its input offsets; an aborted transaction
+rewinds the consumer to the committed offsets.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+
+from connectors.kafka import make_consumer, make_producer, message_error
+from scrubber.config import Config
+from scrubber.engine import Scrubber
+from scrubber.log import get_logger
+from scrubber.metrics import PipelineMetrics
+from scrubber.models import Outcome, Reason, RecordResult
+from scrubber.offsets import OffsetTracker
+from scrubber.pipeline_config import RouteConfig
+
+CONFIG_HEADER = "x-scrubber-config"
+ENTITIES_HEADER = "x-scrubber-entities"
+REASON_HEADER = "x-scrubber-reason"
+SOURCE_HEADER = "x-scrubber-source"
+COMMIT_INTERVAL_SECONDS = 1.0
+
+log = get_logger("scrubber.pipeline")
+Headers = list[tuple[str, str | bytes | None]]
+
+
+def _headers_of(message: Message) -> Headers:
+    headers = message.headers()
+    if headers is None:
+        return []
+    return list(headers.items()) if isinstance(headers, dict) else list(headers)
+
+
+def _where(message: Message) -> tuple[str, int, int]:
+    """Topic, partition and offset of a consumed record (always set on one)."""
+    topic, partition, offset = message.topic(), message.partition(), message.offset()
+    assert topic is not None
+    assert partition is not None
+    assert offset is not None
+    return topic, partition, offset
+
+
+@dataclass(slots=True)
+class _Outgoing:
+    """One produce call, kept until delivered so that a failure can be retried."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+    route: str
+    source: tuple[str, int, int]  # topic, partition, offset of the input record
+    timestamp_ms: int
+
+
+class Pipeline:
+    def __init__(self, config: Config, engine: Scrubber, metrics: PipelineMetrics, worker: int = 0):
+        if not config.routes:
+            raise ValueError("no routes configured: add `routes:` to the config")
+        self._config = config
+        self._engine = engine
+        self._metrics = metrics
+        self._routes = {topic: route for route in config.routes for topic in route.topics}
+        self._tracker = OffsetTracker()
+        self._pending_parts: dict[tuple[str, int, int], int] = {}  # deliveries still awaited
+        self._operator_of = {name: op.type for name, op in config.policy.entities.items()}
+        self._default_operator = config.policy.default.type
+        self._exactly_once = config.pipeline.exactly_once
+        transactional_id = f"{config.kafka.group_id}-{worker}" if self._exactly_once else None
+        self._producer: Producer = make_producer(config.kafka, config.pipeline, transactional_id)
+        if self._exactly_once:
+            self._producer.init_transactions(30)
+        self._consumer: Consumer = make_consumer(
+            config.kafka,
+            config.pipeline,
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_lost,
+            topics=sorted(self._routes),
+        )
+        self._last_commit = time.monotonic()
+        self._assigned: set[tuple[str, int]] = set()
+
+    # ------------------------------------------------------------------ rebalances
+
+    def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._metrics.rebalances.labels("assign").inc()
+        self._assigned |= {(p.topic, p.partition) for p in partitions}
+        self._metrics.assigned_partitions.set(len(self._assigned))
+        self._metrics.ready.set()
+        log.info("partitions_assigned", count=len(partitions))
+
+    def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Give the partitions back clean: deliver what is in flight, commit, forget."""
+        self._metrics.rebalances.labels("revoke").inc()
+        revoked = {(p.topic, p.partition) for p in partitions}
+        if not self._exactly_once:
+            self._producer.flush(self._config.pipeline.shutdown_grace_seconds)
+            self._commit(only=revoked, asynchronous=False)
+        self._tracker.forget(revoked)
+        self._assigned -= revoked
+        self._metrics.assigned_partitions.set(len(self._assigned))
+        log.info("partitions_revoked", count=len(partitions))
+
+    def _on_lost(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Lost partitions belong to someone else already: never commit for them."""
+        self._metrics.rebalances.labels("lost").inc()
+        lost = {(p.topic, p.partition) for p in partitions}
+        self._tracker.forget(lost)
+        self._assigned -= lost
+        self._metrics.assigned_partitions.set(len(self._assigned))
+        log.warning("partitions_lost", count=len(partitions))
+
+    # ------------------------------------------------------------------ the loop
+
+    def run(self, stop: threading.Event) -> None:
+        pipeline = self._config.pipeline
+        try:
+            while not stop.is_set():
+                self._metrics.beat()
+                batch = self._poll_batch(stop)
+                if batch:
+                    self._process(batch)
+                self._producer.poll(0)
+                if (
+                    not self._exactly_once
+                    and time.monotonic() - self._last_commit > COMMIT_INTERVAL_SECONDS
+                ):
+                    self._commit(asynchronous=True)
+                    self._update_lag()
+        finally:
+            log.info("shutting_down", in_flight=self._tracker.in_flight)
+            remaining = self._producer.flush(pipeline.shutdown_grace_seconds)
+            if not self._exactly_once:
+                self._commit(asynchronous=False)
+            self._consumer.close()
+            log.info("stopped", undelivered=remaining)
+
+    def _poll_batch(self, stop: threading.Event) -> list[Message]:
+        pipeline = self._config.pipeline
+        deadline = time.monotonic() + pipeline.batch_max_wait_ms / 1000
+        batch: list[Message] = []
+        size = 0
+        while len(batch) < pipeline.batch_max_records and size < pipeline.batch_max_bytes:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or stop.is_set():
+                break
+            for message in self._consumer.consume(
+                pipeline.batch_max_records - len(batch), remaining
+            ):
+                error = message_error(message)
+                if error is not None:
+                    log.warning("consume_error", code=error.name(), retriable=error.retriable())
+                    continue
+                if message.error() is None:
+                    batch.append(message)
+                    size += len(message.value() or b"")
+            self._producer.poll(0)
+        return batch
+
+    # ------------------------------------------------------------------ one batch
+
+    def _process(self, batch: list[Message]) -> None:
+        by_route: dict[str, list[Message]] = defaultdict(list)
+        for message in batch:
+            by_route[_where(message)[0]].append(message)
+        self._metrics.batch_size.observe(len(batch))
+        if self._exactly_once:
+            self._producer.begin_transaction()
+        for topic, messages in by_route.items():
+            self._process_route(self._routes[topic], messages)
+        if self._exactly_once:
+            self._commit_transaction(batch)
+
+    def _process_route(self, route: RouteConfig, messages: list[Message]) -> None:
+        started = time.perf_counter()
+        values = [m.value() or b"" for m in messages]
+        results = self._engine.scrub_batch(values, route.format)
+        keys = self._scrub_side_values([m.key() for m in messages], route.scrub_keys)
+        headers = self._scrub_headers(messages, route.scrub_headers)
+        self._metrics.scrub_seconds.observe(time.perf_counter() - started)
+        self._metrics.records_in.labels(route.name).inc(len(messages))
+        self._metrics.bytes_in.labels(route.name).inc(sum(len(v) for v in values))
+        for message, result, key, header in zip(messages, results, keys, headers, strict=True):
+            failed = (
+                key if isinstance(key, Reason) else header if isinstance(header, Reason) else None
+            )
+            if failed is not None:  # a key or header that cannot be scanned fails the record
+                self._emit(route, message, RecordResult("", Outcome.QUARANTINED, failed), None, [])
+            else:
+                self._emit(route, message, result, key, header)
+
+    def _scrub_side_values(
+        self, raw: list[bytes | None], scrub: bool
+    ) -> list[bytes | Reason | None]:
+        """Keys (or header values) scrubbed as text, in one engine call; None stays None."""
+        present = [i for i, value in enumerate(raw) if value]
+        out: list[bytes | Reason | None] = list(raw)
+        if not scrub or not present:
+            return out
+        results = self._engine.scrub_batch([raw[i] or b"" for i in present], "text")
+        for i, result in zip(present, results, strict=True):
+            ok = result.outcome is Outcome.OK
+            out[i] = result.output.encode() if ok else (result.reason or Reason.DETECTION_ERROR)
+        return out
+
+    def _scrub_headers(self, messages: list[Message], scrub: bool) -> list[Headers | Reason]:
+        flat: list[tuple[int, str, bytes | None]] = [
+            (i, name, value.encode() if isinstance(value, str) else value)
+            for i, m in enumerate(messages)
+            for name, value in _headers_of(m)
+        ]
+        scrubbed = self._scrub_side_values([value for _, _, value in flat], scrub)
+        out: list[Headers | Reason] = [[] for _ in messages]
+        for (i, name, _), value in zip(flat, scrubbed, strict=True):
+            current = out[i]
+            if isinstance(value, Reason):
+                out[i] = value
+            elif isinstance(current, list):
+                current.append((name, value or b""))
+        return out
+
+    def _emit(
+        self,
+        route: RouteConfig,
+        message: Message,
+        result: RecordResult,
+        key: bytes | Reason | None,
+        headers: Headers | Reason,
+    ) -> None:
+        source = _where(message)
+        timestamp_ms = message.timestamp()[1]
+        if result.outcome is Outcome.OK and not isinstance(key, Reason):
+            assert not isinstance(headers, Reason)
+            outgoing = self._ok_records(route, result, key, headers)
+        else:
+            outgoing = self._quarantine_records(route, message, result)
+        if not self._exactly_once:
+            self._tracker.track(*source)
+            self._pending_parts[source] = len(outgoing)
+        for topic, out_key, value, out_headers in outgoing:
+            item = _Outgoing(topic, out_key, value, out_headers, route.name, source, timestamp_ms)
+            self._produce(item)
+
+    def _ok_records(
+        self, route: RouteConfig, result: RecordResult, key: bytes | None, headers: Headers
+    ) -> list[tuple[str, bytes | None, bytes | None, Headers]]:
+        counts = json.dumps(result.entity_counts, sort_keys=True).encode()
+        meta: Headers = [
+            (CONFIG_HEADER, self._engine.config_hash.encode()),
+            (ENTITIES_HEADER, counts),
+        ]
+        for entity_type, count in result.entity_counts.items():
+            operator = self._operator_of.get(entity_type, self._default_operator)
+            self._metrics.entities.labels(route.name, entity_type, operator).inc(count)
+        return [(route.output, key, result.output.encode(), [*headers, *meta])]
+
+    def _quarantine_records(
+        self, route: RouteConfig, message: Message, result: RecordResult
+    ) -> list[tuple[str, bytes | None, bytes | None, Headers]]:
+        """Metadata (and the payload only if allowed) to quarantine; a placeholder to output."""
+        reason = (result.reason or Reason.DETECTION_ERROR).value
+        self._metrics.quarantined.labels(route.name, reason).inc()
+        topic, partition, offset = _where(message)
+        meta: Headers = [
+            (REASON_HEADER, reason.encode()),
+            (CONFIG_HEADER, self._engine.config_hash.encode()),
+            (SOURCE_HEADER, f"{topic}/{partition}/{offset}".encode()),
+        ]
+        payload = message.value() if self._config.quarantine.include_payload else None
+        records: list[tuple[str, bytes | None, bytes | None, Headers]] = [
+            (self._config.quarantine.topic, None, payload, meta)
+        ]
+        if self._config.quarantine.placeholder_to_output and result.output:
+            records.append((route.output, None, result.output.encode(), meta[:2]))
+        return records
+
+    def _produce(self, item: _Outgoing) -> None:
+        while True:
+            try:
+                self._producer.produce(
+                    item.topic, value=item.value, key=item.key, headers=item.headers,
+                    on_delivery=self._on_delivery(item),
+                )  # fmt: skip
+                return
+            except BufferError:  # local queue full: serve callbacks, then try again
+                self._producer.poll(0.1)
+
+    def _on_delivery(self, item: _Outgoing) -> Callable[[Any, Message], None]:
+        def done(error: Any, _message: Message) -> None:
+            if error is not None:
+                self._metrics.delivery_errors.labels(item.route).inc()
+                log.warning("delivery_failed", code=str(error.name()), retrying=True)
+                if not self._exactly_once:
+                    self._produce(item)  # the hole stays until this is delivered
+                return
+            is_output = item.topic != self._config.quarantine.topic
+            if is_output:
+                outcome = (
+                    "quarantined"
+                    if (REASON_HEADER,) and any(h[0] == REASON_HEADER for h in item.headers)
+                    else "ok"
+                )
+                self._metrics.records_out.labels(item.route, outcome).inc()
+                self._metrics.bytes_out.labels(item.route).inc(len(item.value or b""))
+                if item.timestamp_ms > 0:
+                    self._metrics.end_to_end_seconds.observe(
+                        max(0.0, time.time() - item.timestamp_ms / 1000)
+                    )
+            if self._exactly_once:
+                return
+            left = self._pending_parts.get(item.source, 0) - 1
+            if left > 0:
+                self._pending_parts[item.source] = left
+            else:
+                self._pending_parts.pop(item.source, None)
+                self._tracker.delivered(*item.source)
+
+        return done
+
+    # ------------------------------------------------------------------ commits
+
+    def _commit(self, only: set[tuple[str, int]] | None = None, asynchronous: bool = True) -> None:
+        self._producer.poll(0)
+        offsets = self._tracker.committable(only)
+        if not offsets:
+            return
+        partitions = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
+        try:
+            if asynchronous:
+                self._consumer.commit(offsets=partitions, asynchronous=True)
+            else:
+                self._consumer.commit(offsets=partitions, asynchronous=False)
+            self._tracker.mark_committed(offsets)
+        except KafkaException as exc:
+            log.warning("commit_failed", code=exc.args[0].name() if exc.args else "unknown")
+        self._last_commit = time.monotonic()
+
+    def _commit_transaction(self, batch: list[Message]) -> None:
+        positions: dict[tuple[str, int], int] = {}
+        for message in batch:
+            topic, partition, offset = _where(message)
+            positions[topic, partition] = max(positions.get((topic, partition), -1), offset + 1)
+        offsets = [TopicPartition(t, p, o) for (t, p), o in positions.items()]
+        try:
+            self._producer.send_offsets_to_transaction(
+                offsets, self._consumer.consumer_group_metadata(), 30
+            )
+            self._producer.commit_transaction(60)
+        except KafkaException as exc:
+            log.warning("transaction_aborted", code=exc.args[0].name() if exc.args else "unknown")
+            self._producer.abort_transaction(60)
+            self._rewind()
+
+    def _rewind(self) -> None:
+        """After an abort, consume again from the committed offsets."""
+        assignment = self._consumer.assignment()
+        for committed in self._consumer.committed(assignment, timeout=30):
+            offset = committed.offset if committed.offset >= 0 else 0
+            self._consumer.seek(TopicPartition(committed.topic, committed.partition, offset))
+
+    def _update_lag(self) -> None:
+        lag: dict[str, int] = defaultdict(int)
+        try:
+            positions = self._consumer.position([TopicPartition(t, p) for t, p in self._assigned])
+        except KafkaException:
+            return
+        for tp in positions:
+            _, high = self._consumer.get_watermark_offsets(tp, cached=True)
+            if high >= 0 and tp.offset >= 0:
+                lag[self._routes[tp.topic].name] += max(0, high - tp.offset)
+        for route in self._config.routes:
+            self._metrics.consumer_lag.labels(route.name).set(lag.get(route.name, 0))
