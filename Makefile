@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 EVAL_DIR ?= ../shared/eval
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-unit test-slow lint format eval bench services-up services-down kafka-up kafka-down pg-up pg-down clean
+.PHONY: help setup demo test test-unit test-slow lint format eval bench bench-cli soak profile check-structure services-up services-down kafka-up kafka-down pg-up pg-down clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -44,8 +44,20 @@ format: setup ## apply ruff's formatter and safe fixes
 eval: setup ## detection quality on ../shared/eval beside vanilla Presidio (slow: minutes)
 	$(BIN)/scrubber eval --baseline presidio $(foreach f,presidio_synth_v2 loghub_typed gitleaks_rule_literals detect_secrets_lines,--data $(EVAL_DIR)/$(f).jsonl)
 
-bench: setup ## engine throughput beside vanilla Presidio (prints JSON)
+bench: setup ## engine throughput (scrub_batch) beside vanilla Presidio (prints JSON)
 	$(BIN)/python benchmarks/bench_engine.py
+
+bench-cli: setup ## `scrubber scrub` steady state, 1 and 2 workers, beside vanilla Presidio
+	$(BIN)/python benchmarks/bench_scrub_cli.py --records 16000
+
+soak: setup ## 500,000 records through `scrubber scrub`, RSS sampled (about 6 minutes)
+	$(BIN)/python benchmarks/soak_rss.py --records 500000
+
+profile: setup ## cProfile of the optimized engine path
+	$(BIN)/python benchmarks/profile_engine.py
+
+check-structure: setup ## loghub_json through the CLI: line counts and JSON validity
+	$(BIN)/python benchmarks/check_structure.py $(EVAL_DIR)/loghub_json.jsonl
 
 services-up: kafka-up pg-up ## start the real Kafka broker and PostgreSQL on loopback
 

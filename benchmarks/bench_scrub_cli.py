@@ -40,7 +40,7 @@ def _steady_rate(workers: int, small: Path, large: Path, n: int) -> dict[str, fl
     command = [SCRUBBER, "scrub", "--workers", str(workers)]
     t_small = _timed(command, small)
     t_large = _timed(command, large)
-    if t_large - t_small < 2.0:
+    if t_large - t_small < 1.0:
         raise SystemExit(
             "input too small to separate the steady state from start-up: use more records"
         )
