@@ -65,7 +65,9 @@ _MODERN_WORDS = frozenset(
     kerberos ldap ssl tls ssh cpu gpu bios config configs dentry inode init inited async sync
     admin sysadmin devops webhook webhooks repo repos namespace daemon daemons cron tmp
     jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun
-    bye
+    bye info fax tel faq
+    monday tuesday wednesday thursday friday saturday sunday january february march april may
+    june july august september october november december
     """.split()
 )
 
