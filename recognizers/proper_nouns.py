@@ -354,7 +354,7 @@ class ProperNounRecognizer:
         """
         strong = strong or self._name_evidence
         found: list[Finding] = []
-        run: list[tuple[_Token, bool, bool]] = []  # token, name-like, strong
+        run: list[tuple[_Token, bool, bool]] = []  # token, may be part of a name, strong
         cue = ""
 
         def flush() -> None:
@@ -379,7 +379,14 @@ class ProperNounRecognizer:
                 if not run:
                     cue = tokens[index - 1].lowered if index else ""
                 name_like = self._name_evidence(token)
-                run.append((token, name_like, name_like and strong(token)))
+                # A census name next to a name belongs to it even when it is also a common
+                # word (`John Smith`, `Maria Garcia wrote`): no part of a name may survive.
+                bare = token.lowered.rstrip(".")
+                in_census = bare in self._given or (
+                    bare in self._surnames
+                    and not (token.initial and self.is_english(bare))  # `Mail John`: a verb
+                )
+                run.append((token, name_like or in_census, name_like and strong(token)))
             elif run and joined and token.lowered in _PARTICLES:
                 run.append((token, False, False))
             elif run:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from connectors.stdio import batched, read_lines
+from scrubber import vault_cli
 from scrubber.config import load_config
 from scrubber.errors import ConfigError, ScrubberError
 from scrubber.log import configure_logging, get_logger
@@ -24,6 +25,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-format", choices=["json", "console"], default="json")
     parser.add_argument("--log-level", default="info")
     commands = parser.add_subparsers(dest="command", required=True)
+    vault_cli.register(commands)  # serve, vault access|erase|restore, audit verify
 
     scrub = commands.add_parser("scrub", help="scrub lines from files or stdin to stdout")
     scrub.add_argument("--config", type=Path, help="YAML config (default: embedded policy)")
@@ -118,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     configure_logging(args.log_format, args.log_level)
     handlers = {"scrub": _scrub, "run": _run, "config": _validate, "eval": _eval}
+    handlers |= vault_cli.HANDLERS
     try:
         return handlers[args.command](args)
     except ConfigError as exc:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from scrubber.errors import ConfigError
 from scrubber.pipeline_config import KafkaConfig, PipelineConfig, QuarantineConfig, RouteConfig
+from scrubber.vault_config import AccessConfig, VaultConfig
 
 
 class Strict(BaseModel):
@@ -71,10 +72,20 @@ class KeepOp(Strict):
     type: Literal["keep"]
 
 
+class VaultOp(Strict):
+    """Reversible token `<TYPE_V1_hex>`: a keyed token, the value sealed in the token vault."""
+
+    type: Literal["vault"]
+    key: str = "default"
+    # Longer than `token`: two values sharing a token would make one of them unrevealable.
+    length: int = Field(16, ge=12, le=32)
+
+
 Operator = Annotated[
-    RedactOp | ReplaceOp | MaskOp | HashOp | TokenOp | KeepOp, Field(discriminator="type")
+    RedactOp | ReplaceOp | MaskOp | HashOp | TokenOp | KeepOp | VaultOp,
+    Field(discriminator="type"),
 ]
-KEYED_OPERATORS = (HashOp, TokenOp)
+KEYED_OPERATORS = (HashOp, TokenOp, VaultOp)
 
 
 class KeySource(Strict):
@@ -150,6 +161,9 @@ class Config(Strict):
     routes: tuple[RouteConfig, ...] = ()
     quarantine: QuarantineConfig = QuarantineConfig()
     pipeline: PipelineConfig = PipelineConfig()
+    # The token vault and who may reveal from it (see vault_config.py and docs/vault.md).
+    vault: VaultConfig | None = None
+    access: AccessConfig = AccessConfig()
 
     @model_validator(mode="after")
     def _keyed_operators_name_known_keys(self) -> Config:
@@ -171,6 +185,16 @@ class Config(Strict):
         """A short stable hash of the effective config: ties output to a config version."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @model_validator(mode="after")
+    def _vault_operators_have_a_vault(self) -> Config:
+        for where, op in self.operators_with_paths():
+            if isinstance(op, VaultOp) and self.vault is None:
+                raise ValueError(
+                    f"{where} uses the vault operator, but there is no `vault:` section (add "
+                    "`vault: {encryption_keys: {1: {env: SCRUBBER_VAULT_KEY_V1}}, active_key: 1}`)"
+                )
+        return self
 
 
 def _format_errors(error: ValidationError) -> str:

@@ -19,9 +19,10 @@ from scrubber.detection import Detector, TextItem, looks_like_free_text
 from scrubber.formats import Format, Leaf, ParsedRecord, RecordRejected, encode, leaves, parse
 from scrubber.formats import placeholder as placeholder_for
 from scrubber.keys import load_keys
-from scrubber.models import Finding, Outcome, Reason, RecordResult
+from scrubber.models import Finding, Outcome, Reason, RecordResult, Replacement
 from scrubber.ner import NerDetector
 from scrubber.policy import Policy
+from scrubber.vault import open_recorder, uses_tokens
 
 # JSON keys whose string values are prose: always worth NER, whatever their shape.
 FREE_TEXT_KEYS = frozenset(
@@ -39,6 +40,7 @@ class _Pending:
     reason: Reason | None = None
     counts: Counter[str] = field(default_factory=Counter)
     changed: bool = False
+    replacements: list[Replacement] = field(default_factory=list)
 
 
 class Scrubber:
@@ -51,7 +53,9 @@ class Scrubber:
     ) -> None:
         self.config = config
         self.config_hash = config.digest()
-        self.policy = Policy(config.policy, load_keys(config, environ))
+        # The token vault's write side (None without a vault operator), flushed once per batch.
+        self.vault = open_recorder(config, environ)
+        self.policy = Policy(config.policy, load_keys(config, environ), self.vault)
         detection = config.detection
         ner = None
         if detection.ner.enabled:
@@ -97,7 +101,14 @@ class Scrubber:
                 continue
             if found:
                 self._apply(record, leaf, found)
-        return [self._result(record, fmt) for record in pending]
+        results = [self._result(record, fmt) for record in pending]
+        unstored = self.vault.flush() if self.vault is not None else frozenset()
+        if unstored:  # fail closed: no token leaves that the vault cannot resolve
+            for index, record in enumerate(pending):
+                if uses_tokens(results[index].output, unstored):
+                    record.reason = Reason.VAULT_UNAVAILABLE
+                    results[index] = self._result(record, fmt)
+        return results
 
     def _collect(
         self, record: _Pending, items: list[TextItem], owners: list[tuple[_Pending, Leaf | None]]
@@ -114,12 +125,14 @@ class Scrubber:
                 if not rule.keep:
                     leaf.write(rule.transform(leaf.text, "FIELD"))
                     record.counts["FIELD"] += 1
+                    record.replacements.append(Replacement(leaf.path, 0, len(leaf.text), "FIELD"))
                     record.changed = True
                 continue
             hint = None if leaf.is_number else hint_for_key(leaf.key)
             if hint is not None and self._enabled(hint) and value_is_sensitive(leaf.text):
                 leaf.write(self.policy.transform_for(hint)(leaf.text, hint))
                 record.counts[hint] += 1
+                record.replacements.append(Replacement(leaf.path, 0, len(leaf.text), hint))
                 record.changed = True
                 continue
             free = not leaf.is_number and (
@@ -141,6 +154,9 @@ class Scrubber:
             )
             cursor = finding.end
             record.counts[finding.entity_type] += 1
+            record.replacements.append(Replacement(
+                "" if leaf is None else leaf.path, finding.start, finding.end, finding.entity_type
+            ))  # fmt: skip
         pieces.append(text[cursor:])
         scrubbed = "".join(pieces)
         if scrubbed == text:
@@ -160,7 +176,7 @@ class Scrubber:
             return RecordResult(placeholder_for(reason, as_json), Outcome.QUARANTINED, reason)
         parsed = record.parsed
         output = encode(parsed) if record.changed and parsed.document is not None else parsed.text
-        return RecordResult(output, Outcome.OK, None, dict(record.counts))
+        return RecordResult(output, Outcome.OK, None, dict(record.counts), record.replacements)
 
     def detect_texts(self, texts: Sequence[str]) -> list[list[Finding] | Reason]:
         """Findings per plain-text string (what `scrub_batch` would replace), for evaluation."""

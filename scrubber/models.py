@@ -31,6 +31,18 @@ class Reason(StrEnum):
     TOO_DEEP = "too_deep"
     DETECTION_ERROR = "detection_error"
     DEADLINE_EXCEEDED = "deadline_exceeded"
+    # The token vault could not store a value this record's tokens stand for.
+    VAULT_UNAVAILABLE = "vault_unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """Where a value was replaced: field path ("" for text), [start, end) in the input string."""
+
+    path: str
+    start: int
+    end: int
+    entity_type: str
 
 
 @dataclass(slots=True)
@@ -45,3 +57,4 @@ class RecordResult:
     outcome: Outcome
     reason: Reason | None = None
     entity_counts: dict[str, int] = field(default_factory=dict)
+    replacements: list[Replacement] = field(default_factory=list)

@@ -6,8 +6,12 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from scrubber.config import HashOp, KeepOp, MaskOp, Operator, RedactOp, ReplaceOp, TokenOp
+from scrubber.config import HashOp, KeepOp, MaskOp, Operator, RedactOp, ReplaceOp, TokenOp, VaultOp
+
+if TYPE_CHECKING:
+    from scrubber.vault import TokenRecorder
 
 Transform = Callable[[str, str], str]
 
@@ -30,7 +34,9 @@ def _mask(value: str, char: str, keep_last: int) -> str:
     return char * (len(value) - keep) + (value[len(value) - keep :] if keep else "")
 
 
-def build_transform(op: Operator, keys: dict[str, bytes]) -> Transform:
+def build_transform(
+    op: Operator, keys: dict[str, bytes], vault: TokenRecorder | None = None
+) -> Transform:
     """Bind an operator's params (and key) once, at start-up; the result is called per value."""
     match op:
         case RedactOp(placeholder=placeholder):
@@ -49,4 +55,9 @@ def build_transform(op: Operator, keys: dict[str, bytes]) -> Transform:
             return lambda value, entity_type: token_for(key, entity_type, value, length)
         case KeepOp():
             return lambda value, entity_type: value
+        case VaultOp(key=name, length=length):
+            # The value goes into the recorder's buffer; the engine stores it once per batch.
+            if vault is None:
+                raise ValueError("the vault operator needs the engine's token recorder")
+            return vault.transform(keys[name], length)
     raise AssertionError(f"unhandled operator {op!r}")

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from scrubber.config import KeepOp, Operator, PolicyConfig
 from scrubber.operators import Transform, build_transform
+
+if TYPE_CHECKING:
+    from scrubber.vault import TokenRecorder
 
 
 def _path_regex(rule: str) -> re.Pattern[str]:
@@ -43,11 +47,16 @@ class FieldRule:
 class Policy:
     """Built once from config and keys; answers per entity type and per field path."""
 
-    def __init__(self, config: PolicyConfig, keys: dict[str, bytes]) -> None:
-        self._default = build_transform(config.default, keys)
-        self._by_entity = {name: build_transform(op, keys) for name, op in config.entities.items()}
+    def __init__(
+        self, config: PolicyConfig, keys: dict[str, bytes], vault: TokenRecorder | None = None
+    ) -> None:
+        self._default = build_transform(config.default, keys, vault)
+        self._by_entity = {
+            name: build_transform(op, keys, vault) for name, op in config.entities.items()
+        }
         self._rules = tuple(
-            FieldRule(rule, op, build_transform(op, keys)) for rule, op in config.fields.items()
+            FieldRule(rule, op, build_transform(op, keys, vault))
+            for rule, op in config.fields.items()
         )
         self.rule_for_path = lru_cache(maxsize=4096)(self._rule_for_path)
 

@@ -155,7 +155,10 @@ def test_ner_failure_quarantines_only_the_failing_record(
         return real(texts)
 
     monkeypatch.setattr(ner, "detect_batch", flaky)
-    results = engine.scrub_batch(["Poison Pill met John Smith", "Jane Doe met John Smith today"])
+    # NER reads only words the lexical pass cannot decide: a capitalised English word mid-sentence.
+    results = engine.scrub_batch(
+        ["Yesterday John Smith met River at the Poison bar.", "Jane Doe met John Smith today"]
+    )
     assert results[0].reason is Reason.DETECTION_ERROR
     assert "John Smith" not in results[0].output
     assert results[1].outcome is Outcome.OK and "John Smith" not in results[1].output

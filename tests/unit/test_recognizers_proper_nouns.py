@@ -31,6 +31,8 @@ def _values(text: str) -> set[str]:
             {"Sara Schwarz", "LAPPEENRANTA", "Finland 53650"},
         ),
         ("Dear Ms. O'Neill, thanks for the update.", {"O'Neill"}),
+        ("Mail John Smith at the office.", {"John Smith"}),
+        ("Maria Garcia wrote from the office.", {"Maria Garcia"}),
     ],
 )
 def test_names_and_places_are_found(text: str, expected: set[str]) -> None:
