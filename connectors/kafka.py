@@ -21,6 +21,10 @@ from scrubber.errors import ConfigError
 from scrubber.pipeline_config import KafkaConfig, PipelineConfig
 
 Assignment = Callable[[Consumer, list[TopicPartition]], None]
+CommitResult = Callable[[KafkaError | None, list[TopicPartition]], None]
+# An open transaction of a crashed worker blocks read_committed readers until it times out (or
+# the restarted worker, with the same transactional.id, aborts it at once).
+TRANSACTION_TIMEOUT_MS = 60_000
 
 
 def _common(kafka: KafkaConfig) -> dict[str, Any]:
@@ -46,6 +50,7 @@ def make_consumer(
     on_assign: Assignment,
     on_revoke: Assignment,
     on_lost: Assignment,
+    on_commit: CommitResult,
     topics: list[str],
 ) -> Consumer:
     settings = {
@@ -59,6 +64,7 @@ def make_consumer(
         "max.poll.interval.ms": max(300_000, int(pipeline.shutdown_grace_seconds * 2000)),
         "session.timeout.ms": 10_000,
         "heartbeat.interval.ms": 2_000,
+        "on_commit": on_commit,
     }
     consumer = Consumer(settings)
     consumer.subscribe(topics, on_assign=on_assign, on_revoke=on_revoke, on_lost=on_lost)
@@ -79,7 +85,10 @@ def make_producer(
     }
     if transactional_id is not None:
         settings["transactional.id"] = transactional_id
-        settings["transaction.timeout.ms"] = 60_000
+        settings["transaction.timeout.ms"] = TRANSACTION_TIMEOUT_MS
+        # librdkafka refuses a delivery timeout longer than the transaction's; an outage longer
+        # than that aborts the transaction, and the pipeline rewinds and tries the batch again.
+        settings["message.timeout.ms"] = min(pipeline.delivery_timeout_ms, TRANSACTION_TIMEOUT_MS)
     return Producer(settings)
 
 

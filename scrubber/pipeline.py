@@ -13,15 +13,15 @@ import json
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
 from connectors.kafka import make_consumer, make_producer, message_error
 from scrubber.config import Config
-from scrubber.engine import Scrubber
+from scrubber.formats import Format
 from scrubber.log import get_logger
 from scrubber.metrics import PipelineMetrics
 from scrubber.models import Outcome, Reason, RecordResult
@@ -33,6 +33,10 @@ ENTITIES_HEADER = "x-scrubber-entities"
 REASON_HEADER = "x-scrubber-reason"
 SOURCE_HEADER = "x-scrubber-source"
 COMMIT_INTERVAL_SECONDS = 1.0
+# At-least-once: stop taking new batches while this many batches' records await delivery. Without
+# a bound, an output outage lets the loop drain every prefetched record into the producer's
+# queue; if the group then drops us (session timeout) all of them are consumed again.
+MAX_IN_FLIGHT_BATCHES = 4
 
 log = get_logger("scrubber.pipeline")
 Headers = list[tuple[str, str | bytes | None]]
@@ -54,6 +58,17 @@ def _where(message: Message) -> tuple[str, int, int]:
     return topic, partition, offset
 
 
+class BatchScrubber(Protocol):
+    """What the pipeline needs of the engine (scrubber.engine.Scrubber in production)."""
+
+    @property
+    def config_hash(self) -> str: ...
+
+    def scrub_batch(
+        self, records: Sequence[bytes | str], fmt: Format = "auto"
+    ) -> list[RecordResult]: ...
+
+
 @dataclass(slots=True)
 class _Outgoing:
     """One produce call, kept until delivered so that a failure can be retried."""
@@ -68,7 +83,9 @@ class _Outgoing:
 
 
 class Pipeline:
-    def __init__(self, config: Config, engine: Scrubber, metrics: PipelineMetrics, worker: int = 0):
+    def __init__(
+        self, config: Config, engine: BatchScrubber, metrics: PipelineMetrics, worker: int = 0
+    ):
         if not config.routes:
             raise ValueError("no routes configured: add `routes:` to the config")
         self._config = config
@@ -90,10 +107,13 @@ class Pipeline:
             on_assign=self._on_assign,
             on_revoke=self._on_revoke,
             on_lost=self._on_lost,
+            on_commit=self._on_commit,
             topics=sorted(self._routes),
         )
         self._last_commit = time.monotonic()
         self._assigned: set[tuple[str, int]] = set()
+        # Partitions taken away while a batch was being polled: their records leave the batch.
+        self._taken_away: set[tuple[str, int]] = set()
 
     # ------------------------------------------------------------------ rebalances
 
@@ -113,6 +133,7 @@ class Pipeline:
             self._commit(only=revoked, asynchronous=False)
         self._tracker.forget(revoked)
         self._assigned -= revoked
+        self._taken_away |= revoked
         self._metrics.assigned_partitions.set(len(self._assigned))
         log.info("partitions_revoked", count=len(partitions))
 
@@ -122,25 +143,39 @@ class Pipeline:
         lost = {(p.topic, p.partition) for p in partitions}
         self._tracker.forget(lost)
         self._assigned -= lost
+        self._taken_away |= lost
         self._metrics.assigned_partitions.set(len(self._assigned))
         log.warning("partitions_lost", count=len(partitions))
 
     # ------------------------------------------------------------------ the loop
 
+    def _on_commit(self, error: Any, partitions: list[TopicPartition]) -> None:
+        """An offset counts as committed only once the broker said so; a failed commit is
+        tried again at the next interval (or at shutdown), even if nothing new arrived."""
+        if error is not None:
+            log.warning("commit_failed", code=str(error.name()))
+            return
+        self._tracker.mark_committed(
+            {(tp.topic, tp.partition): tp.offset for tp in partitions if tp.error is None}
+        )
+
     def run(self, stop: threading.Event) -> None:
         pipeline = self._config.pipeline
+        in_flight_limit = MAX_IN_FLIGHT_BATCHES * pipeline.batch_max_records
         try:
             while not stop.is_set():
                 self._metrics.beat()
-                batch = self._poll_batch(stop)
-                if batch:
-                    self._process(batch)
+                if self._tracker.in_flight >= in_flight_limit:
+                    self._producer.poll(0.1)  # deliveries are behind: let them catch up
+                else:
+                    batch = self._poll_batch(stop)
+                    if batch:
+                        self._process(batch)
                 self._producer.poll(0)
-                if (
-                    not self._exactly_once
-                    and time.monotonic() - self._last_commit > COMMIT_INTERVAL_SECONDS
-                ):
-                    self._commit(asynchronous=True)
+                if time.monotonic() - self._last_commit > COMMIT_INTERVAL_SECONDS:
+                    if not self._exactly_once:
+                        self._commit(asynchronous=True)
+                    self._last_commit = time.monotonic()
                     self._update_lag()
         finally:
             log.info("shutting_down", in_flight=self._tracker.in_flight)
@@ -155,6 +190,7 @@ class Pipeline:
         deadline = time.monotonic() + pipeline.batch_max_wait_ms / 1000
         batch: list[Message] = []
         size = 0
+        self._taken_away.clear()
         while len(batch) < pipeline.batch_max_records and size < pipeline.batch_max_bytes:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or stop.is_set():
@@ -169,8 +205,29 @@ class Pipeline:
                 if message.error() is None:
                     batch.append(message)
                     size += len(message.value() or b"")
+            if self._taken_away:
+                batch = self._drop_taken_away(batch)
+                size = sum(len(m.value() or b"") for m in batch)
             self._producer.poll(0)
         return batch
+
+    def _drop_taken_away(self, batch: list[Message]) -> list[Message]:
+        """A rebalance ran inside consume(). Records of partitions no longer ours are the new
+        owner's (it starts at the committed offset, below them, since they were never tracked);
+        keeping them would duplicate them and commit for a partition not ours. Records of a
+        partition we still own are all kept, never dropped: some may have been fetched after the
+        partition came back, and dropping those would let a later commit skip them. A partition
+        that came back is read again from its committed offset, so one offset can now be in the
+        batch twice: keep the first copy."""
+        kept: list[Message] = []
+        seen: set[tuple[str, int, int]] = set()
+        for message in batch:
+            where = _where(message)
+            if where[:2] in self._assigned and where not in seen:
+                seen.add(where)
+                kept.append(message)
+        self._taken_away.clear()
+        return kept
 
     # ------------------------------------------------------------------ one batch
 
@@ -341,11 +398,11 @@ class Pipeline:
             return
         partitions = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
         try:
-            if asynchronous:
+            if asynchronous:  # marked committed by _on_commit, once the broker confirms
                 self._consumer.commit(offsets=partitions, asynchronous=True)
             else:
-                self._consumer.commit(offsets=partitions, asynchronous=False)
-            self._tracker.mark_committed(offsets)
+                done = self._consumer.commit(offsets=partitions, asynchronous=False) or []
+                self._on_commit(None, done)
         except KafkaException as exc:
             log.warning("commit_failed", code=exc.args[0].name() if exc.args else "unknown")
         self._last_commit = time.monotonic()

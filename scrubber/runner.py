@@ -3,6 +3,10 @@
 With `--workers N` the parent spawns N processes that join one consumer group; worker i serves
 its metrics on `metrics_port + i`. SIGTERM or SIGINT asks every worker to stop polling, finish
 its in-flight batch, flush, commit and exit 0 within the grace period.
+
+Benchmarks only: with SCRUBBER_BENCH_PASSTHROUGH=unscrubbed in the environment the engine is
+replaced by a pass-through, so the same pipeline measures what Kafka alone costs. Records then go
+out RAW; the output's config header says `passthrough`, and the worker logs a warning.
 """
 
 from __future__ import annotations
@@ -11,14 +15,35 @@ import multiprocessing
 import os
 import signal
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
 from scrubber import __version__
 from scrubber.config import load_config
+from scrubber.formats import Format
 from scrubber.log import LogFormat, configure_logging, get_logger
+from scrubber.models import Outcome, RecordResult
 
 log = get_logger("scrubber.run")
+PASSTHROUGH_ENV = "SCRUBBER_BENCH_PASSTHROUGH"
+PASSTHROUGH_VALUE = "unscrubbed"  # a deliberate word, not a truthy flag set by accident
+
+
+class _Passthrough:
+    """Benchmark stand-in for the engine: every record goes out as it came in."""
+
+    config_hash = "passthrough"
+
+    def scrub_batch(
+        self,
+        records: Sequence[bytes | str],
+        fmt: Format = "auto",  # noqa: ARG002  # the engine's signature; format does not matter
+    ) -> list[RecordResult]:
+        return [
+            RecordResult(r.decode("utf-8", "replace") if isinstance(r, bytes) else r, Outcome.OK)
+            for r in records
+        ]
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
@@ -35,7 +60,7 @@ def run_worker(
 ) -> int:
     from scrubber.engine import Scrubber
     from scrubber.metrics import PipelineMetrics, serve_metrics
-    from scrubber.pipeline import Pipeline
+    from scrubber.pipeline import BatchScrubber, Pipeline
 
     configure_logging(log_format)
     stop = threading.Event()
@@ -43,7 +68,12 @@ def run_worker(
     config = load_config(config_path)
     metrics = PipelineMetrics(config.digest(), __version__)
     server = serve_metrics(metrics, metrics_port)
-    engine = Scrubber(config)
+    engine: BatchScrubber
+    if os.environ.get(PASSTHROUGH_ENV) == PASSTHROUGH_VALUE:
+        log.warning("passthrough_records_not_scrubbed", env=PASSTHROUGH_ENV)
+        engine = _Passthrough()
+    else:
+        engine = Scrubber(config)
     pipeline = Pipeline(config, engine, metrics, worker=index)
     log.info("worker_started", worker=index, config_hash=config.digest(), metrics_port=metrics_port)
     try:

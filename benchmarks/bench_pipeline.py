@@ -1,0 +1,342 @@
+"""`scrubber run` throughput and latency through the local broker, beside the engine's own rate.
+
+For each run: fresh topics, `scrubber run` started and ready (engine loaded, partitions
+assigned), a warm-up set pushed through, then the measured records produced as fast as possible.
+Throughput = measured records / (last output record's timestamp - start of producing).
+
+- pipeline, scrubbing, 1 and 2 workers (`--workers N`, one consumer group);
+- the same pipeline with scrubbing switched off (SCRUBBER_BENCH_PASSTHROUGH): the Kafka ceiling;
+- `Scrubber.scrub_batch` in this process on the same records and batch size: the engine's rate,
+  and pipeline / engine (target: at least 0.8 for one worker);
+- end-to-end latency (produce call to the broker appending the scrubbed record) at half the
+  measured one-worker rate, with the default `batch_max_wait_ms` (100) and with 20: the wait
+  for a batch to fill is most of the latency at that rate.
+
+Prints one JSON object. Needs the broker: `bash scripts/kafka.sh up` (done here if needed).
+
+    .venv/bin/python benchmarks/bench_pipeline.py [--records 20000] [--partitions 4]
+        [--passthrough-records 100000] [--latency-seconds 20] [--latency-wait-ms 100,20]
+        [--bootstrap 127.0.0.1:9092]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+import yaml
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.corpus import mixed_corpus
+from scrubber.config import parse_config
+from scrubber.engine import Scrubber
+from scrubber.runner import PASSTHROUGH_ENV, PASSTHROUGH_VALUE
+
+REPO = Path(__file__).resolve().parents[1]
+BATCH = 500  # pipeline.batch_max_records, and the engine's batch in the baseline
+# Every corpus record carries its sequence number (text `seq=N`, JSON `"seq": N`).
+SEQ = re.compile(rb'(?:\bseq=|"seq":\s*)(\d+)')
+
+
+# ---------------------------------------------------------------- broker helpers
+
+
+def _bootstrap(given: str | None) -> str:
+    if given:
+        return given
+    done = subprocess.run(
+        ["bash", str(REPO / "scripts" / "kafka.sh"), "up"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return done.stdout.strip().splitlines()[-1]
+
+
+def _topics(
+    admin: AdminClient, partitions: int, output_config: dict[str, str] | None = None
+) -> tuple[str, str, str]:
+    stem = f"bench-{uuid.uuid4().hex[:8]}"
+    names = (f"{stem}-in", f"{stem}-out", f"{stem}-q")
+    configs = ({}, output_config or {}, {})
+    futures = admin.create_topics(
+        [
+            NewTopic(n, num_partitions=partitions, replication_factor=1, config=c)
+            for n, c in zip(names, configs, strict=True)
+        ]
+    )
+    for future in futures.values():
+        future.result(timeout=30)
+    return names
+
+
+def _produce(bootstrap: str, topic: str, values: list[bytes], partitions: int) -> float:
+    """As fast as possible, round-robin over partitions; wall-clock start time."""
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
+                         "acks": "all", "linger.ms": 5, "compression.type": "lz4"})  # fmt: skip
+    started = time.time()
+    for i, value in enumerate(values):
+        while True:
+            try:
+                producer.produce(topic, value=value, partition=i % partitions)
+                break
+            except BufferError:
+                producer.poll(0.05)
+    assert producer.flush(120) == 0
+    return started
+
+
+def _read(
+    bootstrap: str, topic: str, expected: int, timeout: float = 600
+) -> list[tuple[int, bytes]]:
+    """(timestamp ms, value) of `expected` records from the start of `topic`."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-{uuid.uuid4().hex}",
+                         "enable.auto.commit": False})  # fmt: skip
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+    out: list[tuple[int, bytes]] = []
+    deadline = time.monotonic() + timeout
+    while len(out) < expected and time.monotonic() < deadline:
+        out.extend(
+            (message.timestamp()[1], message.value() or b"")
+            for message in consumer.consume(1000, 1.0)
+            if message.error() is None
+        )
+    consumer.close()
+    assert len(out) == expected, f"{topic}: {len(out)} of {expected} records"
+    return out
+
+
+def _free_port(count: int) -> int:
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        with contextlib.ExitStack() as stack:
+            try:
+                for port in range(base, base + count):
+                    s = stack.enter_context(socket.socket())
+                    s.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return base
+
+
+# ---------------------------------------------------------------- `scrubber run`
+
+
+class Run:
+    def __init__(self, config: dict[str, Any], workers: int, passthrough: bool, workdir: Path):
+        self.port = _free_port(workers)
+        self.workers = workers
+        path = workdir / f"{uuid.uuid4().hex[:8]}.yaml"
+        path.write_text(yaml.safe_dump(config))
+        self.log = path.with_suffix(".log").open("wb")
+        env = dict(os.environ)
+        env.pop(PASSTHROUGH_ENV, None)
+        if passthrough:
+            env[PASSTHROUGH_ENV] = PASSTHROUGH_VALUE
+        command = [str(Path(sys.executable).with_name("scrubber")), "run", "--config", str(path),
+                   "--workers", str(workers), "--metrics-port", str(self.port)]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        for worker in range(self.workers):
+            while True:
+                assert self.process.poll() is None, "scrubber exited during start-up"
+                assert time.monotonic() < deadline, "scrubber not ready in time"
+                url = f"http://127.0.0.1:{self.port + worker}/readyz"
+                with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(60)
+        self.log.close()
+
+
+def _config(
+    bootstrap: str, source: str, output: str, quarantine: str, wait_ms: int = 100
+) -> dict[str, Any]:
+    return {
+        "kafka": {"bootstrap_servers": bootstrap, "group_id": f"bench-{source}"},
+        "routes": [{"name": "bench", "input": source, "output": output, "format": "auto"}],
+        "quarantine": {"topic": quarantine},
+        "pipeline": {"batch_max_records": BATCH, "batch_max_wait_ms": wait_ms},
+    }
+
+
+# ---------------------------------------------------------------- measurements
+
+
+def throughput(
+    bootstrap: str, warm: list[bytes], measured: list[bytes], partitions: int,
+    workers: int, passthrough: bool, workdir: Path,
+) -> dict[str, Any]:  # fmt: skip
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    source, output, quarantine = _topics(admin, partitions)
+    run = Run(_config(bootstrap, source, output, quarantine), workers, passthrough, workdir)
+    try:
+        run.wait_ready()
+        _produce(bootstrap, source, warm, partitions)
+        _read(bootstrap, output, len(warm))
+        started = _produce(bootstrap, source, measured, partitions)
+        produced_by = time.time()
+        out = _read(bootstrap, output, len(warm) + len(measured))
+    finally:
+        run.stop()
+        admin.delete_topics([source, output, quarantine])
+    finished = max(ts for ts, _ in out) / 1000
+    seconds = finished - started
+    in_bytes = sum(len(v) for v in measured)
+    return {
+        "workers": workers,
+        "records": len(measured),
+        "records_per_second": round(len(measured) / seconds, 1),
+        "mb_per_second_in": round(in_bytes / seconds / 1e6, 3),
+        "seconds": round(seconds, 2),
+        "producer_seconds": round(produced_by - started, 2),
+    }
+
+
+def engine_rate(warm: list[bytes], measured: list[bytes]) -> dict[str, Any]:
+    engine = Scrubber(parse_config({}))
+    for i in range(0, len(warm), BATCH):
+        engine.scrub_batch(warm[i : i + BATCH])
+    started = time.perf_counter()
+    for i in range(0, len(measured), BATCH):
+        engine.scrub_batch(measured[i : i + BATCH])
+    seconds = time.perf_counter() - started
+    return {
+        "records_per_second": round(len(measured) / seconds, 1),
+        "mb_per_second_in": round(sum(len(v) for v in measured) / seconds / 1e6, 3),
+        "seconds": round(seconds, 2),
+        "batch": BATCH,
+    }
+
+
+def latency(
+    bootstrap: str, records: list[bytes], rate: float, partitions: int, workdir: Path,
+    wait_ms: int,
+) -> dict[str, Any]:  # fmt: skip
+    """Produce at `rate`/s; per record, from the produce call to the broker appending the
+    scrubbed record (the output topic stamps LogAppendTime), matched by sequence number."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    source, output, quarantine = _topics(
+        admin, partitions, {"message.timestamp.type": "LogAppendTime"}
+    )
+    run = Run(_config(bootstrap, source, output, quarantine, wait_ms), 1, False, workdir)
+    sent_ms: dict[int, float] = {}
+    try:
+        run.wait_ready()
+        # Warm the engine and the clients first, outside the measurement.
+        _produce(bootstrap, source, records[:BATCH], partitions)
+        _read(bootstrap, output, BATCH)
+        producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
+                             "acks": "all", "linger.ms": 0})  # fmt: skip
+        started = time.perf_counter()
+        for i, value in enumerate(records[BATCH:]):
+            due = started + i / rate
+            while (now := time.perf_counter()) < due:
+                producer.poll(min(0.002, due - now))
+            sent_ms[BATCH + i] = time.time() * 1000  # keyed by the record's seq (corpus order)
+            producer.produce(source, value=value, partition=i % partitions)
+        producer.flush(60)
+        out = _read(bootstrap, output, len(records))
+    finally:
+        run.stop()
+        admin.delete_topics([source, output, quarantine])
+    appended = {int(m.group(1)): ts for ts, value in out if (m := SEQ.search(value))}
+    delays = sorted(appended[seq] - at for seq, at in sent_ms.items())
+    return {
+        "rate_records_per_second": round(rate, 1),
+        "records": len(delays),
+        "p50_ms": round(statistics.median(delays), 1),
+        "p99_ms": round(delays[int(len(delays) * 0.99) - 1], 1),
+        "max_ms": round(delays[-1], 1),
+        "batch_max_wait_ms": wait_ms,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--warmup", type=int, default=2_000)
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument(
+        "--passthrough-records",
+        type=int,
+        default=100_000,
+        help="more records: without scrubbing a run is over in a second",
+    )
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--latency-wait-ms",
+        default="100,20",
+        help="pipeline.batch_max_wait_ms values for the latency runs",
+    )
+    parser.add_argument("--bootstrap", default=os.environ.get("SCRUBBER_KAFKA_BOOTSTRAP"))
+    args = parser.parse_args()
+    bootstrap = _bootstrap(args.bootstrap)
+
+    total = args.warmup + max(args.records, args.passthrough_records)
+    corpus = [t.encode() for t in mixed_corpus(total, seed=7)]
+    warm, measured = corpus[: args.warmup], corpus[args.warmup : args.warmup + args.records]
+    many = corpus[args.warmup :]
+    with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
+        workdir = Path(tmp)
+        engine = engine_rate(warm, measured)
+        runs = {
+            "scrub_1_worker": throughput(bootstrap, warm, measured, args.partitions, 1, False, workdir),
+            "scrub_2_workers": throughput(bootstrap, warm, measured, args.partitions, 2, False, workdir),
+            "passthrough_1_worker": throughput(bootstrap, warm, many, args.partitions, 1, True, workdir),
+            "passthrough_2_workers": throughput(bootstrap, warm, many, args.partitions, 2, True, workdir),
+        }  # fmt: skip
+        half = runs["scrub_1_worker"]["records_per_second"] / 2
+        needed = BATCH + int(half * args.latency_seconds)
+        fresh = [t.encode() for t in mixed_corpus(needed, seed=8)]
+        lat = [
+            latency(bootstrap, fresh, half, args.partitions, workdir, int(wait))
+            for wait in args.latency_wait_ms.split(",")
+        ]
+
+    def ratio(name: str) -> float:
+        return round(runs[name]["records_per_second"] / engine["records_per_second"], 3)
+
+    print(json.dumps({
+        "corpus": "mixed (benchmarks/corpus.py, seed 7)",
+        "records": len(measured),
+        "mean_record_bytes": round(sum(len(v) for v in measured) / len(measured), 1),
+        "partitions": args.partitions,
+        "cpus": os.cpu_count(),
+        "engine_scrub_batch": engine,
+        "pipeline": runs,
+        "pipeline_over_scrub_batch": {
+            "scrub_1_worker": ratio("scrub_1_worker"),
+            "scrub_2_workers": ratio("scrub_2_workers"),
+            "target_1_worker": 0.8,
+        },
+        "latency_at_half_max_rate": lat,
+    }, indent=2))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
