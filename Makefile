@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 EVAL_DIR ?= ../shared/eval
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-unit test-slow lint format eval bench bench-cli soak profile check-structure services-up services-down kafka-up kafka-down pg-up pg-down clean
+.PHONY: help setup demo test test-unit test-slow test-pipeline test-chaos lint format eval bench bench-cli bench-pipeline bench-api soak profile check-structure services-up services-down kafka-up kafka-down pg-up pg-down clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -55,6 +55,18 @@ soak: setup ## 500,000 records through `scrubber scrub`, RSS sampled (about 6 mi
 
 profile: setup ## cProfile of the optimized engine path
 	$(BIN)/python benchmarks/profile_engine.py
+
+test-pipeline: setup services-up ## the pipeline integration tests on the real broker
+	$(BIN)/pytest -q tests/integration/test_pipeline.py tests/integration/test_pipeline_vault_outage.py
+
+test-chaos: setup kafka-up ## kill -9, broker outage, worker join/leave (about 3 minutes)
+	$(BIN)/pytest -q -m slow tests/integration/test_pipeline_chaos.py
+
+bench-pipeline: setup kafka-up ## records/s and latency through the local broker, 1 and 2 workers
+	$(BIN)/python benchmarks/bench_pipeline.py
+
+bench-api: setup ## /v1/scrub latency beside per-request Presidio
+	$(BIN)/python benchmarks/bench_api_latency.py
 
 check-structure: setup ## loghub_json through the CLI: line counts and JSON validity
 	$(BIN)/python benchmarks/check_structure.py $(EVAL_DIR)/loghub_json.jsonl

@@ -49,6 +49,9 @@ class PipelineMetrics:
         self.delivery_errors = Counter(
             "scrubber_delivery_errors", "Failed deliveries (retried)", ["route"], registry=r
         )
+        self.batch_retries = Counter(
+            "scrubber_batch_retries", "Batches held back and read again", ["reason"], registry=r
+        )
         self.rebalances = Counter(
             "scrubber_rebalances", "Partition assignments and revocations", ["kind"], registry=r
         )

@@ -82,6 +82,20 @@ class _Outgoing:
     timestamp_ms: int
 
 
+_Scrubbed = tuple[RecordResult, bytes | Reason | None, Headers | Reason]
+RETRY_FIRST_DELAY_SECONDS = 0.5
+RETRY_MAX_DELAY_SECONDS = 30.0
+
+
+def _needs_retry(scrubbed: list[_Scrubbed]) -> bool:
+    """A missing vault is an outage to wait out, not a property of the record."""
+    unavailable = Reason.VAULT_UNAVAILABLE
+    return any(
+        result.reason is unavailable or key is unavailable or header is unavailable
+        for result, key, header in scrubbed
+    )
+
+
 class Pipeline:
     def __init__(
         self, config: Config, engine: BatchScrubber, metrics: PipelineMetrics, worker: int = 0
@@ -112,6 +126,7 @@ class Pipeline:
         )
         self._last_commit = time.monotonic()
         self._assigned: set[tuple[str, int]] = set()
+        self._retry_delay = RETRY_FIRST_DELAY_SECONDS
         # Partitions taken away while a batch was being polled: their records leave the batch.
         self._taken_away: set[tuple[str, int]] = set()
 
@@ -236,23 +251,54 @@ class Pipeline:
         for message in batch:
             by_route[_where(message)[0]].append(message)
         self._metrics.batch_size.observe(len(batch))
+        prepared = [
+            (self._routes[topic], messages, self._scrub_route(self._routes[topic], messages))
+            for topic, messages in by_route.items()
+        ]
+        if any(_needs_retry(scrubbed) for _, _, scrubbed in prepared):
+            self._retry_later(batch)
+            return
+        self._retry_delay = RETRY_FIRST_DELAY_SECONDS
         if self._exactly_once:
             self._producer.begin_transaction()
-        for topic, messages in by_route.items():
-            self._process_route(self._routes[topic], messages)
+        for route, messages, scrubbed in prepared:
+            self._emit_route(route, messages, scrubbed)
         if self._exactly_once:
             self._commit_transaction(batch)
 
-    def _process_route(self, route: RouteConfig, messages: list[Message]) -> None:
+    def _retry_later(self, batch: list[Message]) -> None:
+        """The vault cannot store tokens: emit nothing, commit nothing, read the batch again.
+
+        Failing closed here would quarantine every record while the vault is down; instead the
+        pipeline stops advancing (lag grows, as it should) and retries with a growing delay.
+        """
+        first: dict[tuple[str, int], int] = {}
+        for message in batch:
+            topic, partition, offset = _where(message)
+            first[topic, partition] = min(first.get((topic, partition), offset), offset)
+        self._metrics.batch_retries.labels(Reason.VAULT_UNAVAILABLE.value).inc()
+        log.warning("vault_unavailable_retrying", records=len(batch), delay=self._retry_delay)
+        for (topic, partition), offset in first.items():
+            if (topic, partition) in self._assigned:
+                self._consumer.seek(TopicPartition(topic, partition, offset))
+        time.sleep(self._retry_delay)
+        self._retry_delay = min(RETRY_MAX_DELAY_SECONDS, self._retry_delay * 2)
+
+    def _scrub_route(self, route: RouteConfig, messages: list[Message]) -> list[_Scrubbed]:
         started = time.perf_counter()
         values = [m.value() or b"" for m in messages]
         results = self._engine.scrub_batch(values, route.format)
         keys = self._scrub_side_values([m.key() for m in messages], route.scrub_keys)
         headers = self._scrub_headers(messages, route.scrub_headers)
         self._metrics.scrub_seconds.observe(time.perf_counter() - started)
+        return list(zip(results, keys, headers, strict=True))
+
+    def _emit_route(
+        self, route: RouteConfig, messages: list[Message], scrubbed: list[_Scrubbed]
+    ) -> None:
         self._metrics.records_in.labels(route.name).inc(len(messages))
-        self._metrics.bytes_in.labels(route.name).inc(sum(len(v) for v in values))
-        for message, result, key, header in zip(messages, results, keys, headers, strict=True):
+        self._metrics.bytes_in.labels(route.name).inc(sum(len(m.value() or b"") for m in messages))
+        for message, (result, key, header) in zip(messages, scrubbed, strict=True):
             failed = (
                 key if isinstance(key, Reason) else header if isinstance(header, Reason) else None
             )
