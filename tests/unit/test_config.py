@@ -93,3 +93,28 @@ def test_cli_validate_exit_codes(tmp_path: Path) -> None:
     result = _validate(broken)
     assert result.returncode == 2
     assert "not valid YAML" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("acks", "1"),
+        ("enable.auto.offset.store", True),
+        ("enable.auto.commit", True),
+        ("enable.idempotence", False),
+        ("sasl.password", "hunter2"),
+    ],
+)
+def test_unsafe_kafka_settings_are_refused_at_start_up(setting: str, value: object) -> None:
+    with pytest.raises(ConfigError, match=r"kafka\.settings"):
+        parse_config({"kafka": {"settings": {setting: value}}})
+
+
+def test_routes_need_valid_names_and_default_to_auto_format() -> None:
+    config = parse_config(
+        {"routes": [{"name": "app-logs", "input": ["a", "b"], "output": "clean"}]}
+    )
+    assert config.routes[0].topics == ("a", "b")
+    assert config.routes[0].format == "auto"
+    with pytest.raises(ConfigError, match=r"routes\.0\.name"):
+        parse_config({"routes": [{"name": "Bad Name!", "input": "a", "output": "b"}]})
