@@ -182,7 +182,13 @@ class Detector:
         value = text[finding.start : finding.end]
         if value in self._allow:
             return False
-        if finding.recognizer == "spacy_ner" and not self._plausible_entity(value):
+        # Nationalities and religions (NRP) are English words by nature: no name check for them.
+        is_name_or_place = finding.entity_type != "NRP"
+        if (
+            finding.recognizer == "spacy_ner"
+            and is_name_or_place
+            and not self._plausible_entity(value)
+        ):
             return False
         return not any(s <= finding.start and finding.end <= e for s, e in protected)
 
