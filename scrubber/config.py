@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from scrubber.errors import ConfigError
 from scrubber.pipeline_config import KafkaConfig, PipelineConfig, QuarantineConfig, RouteConfig
-from scrubber.vault_config import AccessConfig, VaultConfig
+from scrubber.vault_config import AccessConfig, SecretSource, VaultConfig
 
 
 class Strict(BaseModel):
@@ -88,17 +88,8 @@ Operator = Annotated[
 KEYED_OPERATORS = (HashOp, TokenOp, VaultOp)
 
 
-class KeySource(Strict):
-    """Where a key's bytes come from: an environment variable or a file (a Kubernetes Secret)."""
-
-    env: str | None = None
-    file: Path | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> KeySource:
-        if (self.env is None) == (self.file is None):
-            raise ValueError("give exactly one of `env` or `file`")
-        return self
+# Where a key's bytes come from: an environment variable or a file (a Kubernetes Secret).
+KeySource = SecretSource
 
 
 # ---------------------------------------------------------------- detection, limits, policy
