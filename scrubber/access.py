@@ -139,26 +139,30 @@ class Gatekeeper:
         self, principal: Principal | None, identifiers: Sequence[str], via: Via
     ) -> list[list[SealedRow]]:
         """Per identifier, the tokens that stand for it (to search the log store with)."""
-        who = self._admit(principal, "access", via, lambda p: p.subject_rights)
-        found = self.vault.find(identifiers)
-        self.audit.append(
-            AuditEvent(who.name, who.role, "access", "allowed", via,
-                       self._subject_detail(identifiers, found))
-        )  # fmt: skip
-        return found
+        return self._subject_right(principal, identifiers, via, "access", self.vault.find)
 
     def erase_subjects(
         self, principal: Principal | None, identifiers: Sequence[str], via: Via
     ) -> list[list[SealedRow]]:
         """Delete the identifiers' rows: their tokens can never be revealed again."""
-        who = self._admit(principal, "erase", via, lambda p: p.subject_rights)
-        erased = self.vault.erase(identifiers)
-        # Audited after the fact: an erasure discloses nothing, and the record lists what went.
+        return self._subject_right(principal, identifiers, via, "erase", self.vault.erase)
+
+    def _subject_right(
+        self,
+        principal: Principal | None,
+        identifiers: Sequence[str],
+        via: Via,
+        action: Literal["access", "erase"],
+        perform: Callable[[Sequence[str]], list[list[SealedRow]]],
+    ) -> list[list[SealedRow]]:
+        who = self._admit(principal, action, via, lambda p: p.subject_rights)
+        rows = perform(identifiers)
+        # Audited after the fact: the record lists what was found or erased, as digests only.
         self.audit.append(
-            AuditEvent(who.name, who.role, "erase", "allowed", via,
-                       self._subject_detail(identifiers, erased))
+            AuditEvent(who.name, who.role, action, "allowed", via,
+                       self._subject_detail(identifiers, rows))
         )  # fmt: skip
-        return erased
+        return rows
 
     def _subject_detail(
         self, identifiers: Sequence[str], rows: list[list[SealedRow]]

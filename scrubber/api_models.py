@@ -64,10 +64,13 @@ class FindingOut(BaseModel):
     operator: str
 
 
-class ScrubResponse(BaseModel):
+class _TextOrJsonOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
     text: str | None = None
     json_: dict[str, Any] | list[Any] | None = Field(None, alias="json")
+
+
+class ScrubResponse(_TextOrJsonOut):
     findings: list[FindingOut]
 
 
@@ -76,10 +79,7 @@ class TokenStatus(BaseModel):
     status: str
 
 
-class RestoreResponse(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-    text: str | None = None
-    json_: dict[str, Any] | list[Any] | None = Field(None, alias="json")
+class RestoreResponse(_TextOrJsonOut):
     tokens: list[TokenStatus]
 
 
