@@ -227,9 +227,10 @@ class Kafka:
         timeout: float = 120.0,
         alive: Callable[[], None] | None = None,
     ) -> float:
-        """Wait until the group committed the topic's end on every partition; seconds taken."""
+        """Wait until the group committed the topic's end on every partition that holds
+        records (an empty partition has nothing to commit); seconds taken."""
         started = time.monotonic()
-        target = self.high_watermarks(topic)
+        target = {p: end for p, end in self.high_watermarks(topic).items() if end > 0}
         while True:
             committed = self.committed(group, topic, target)
             if all(committed.get(p, -1) >= end for p, end in target.items()):

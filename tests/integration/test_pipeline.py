@@ -187,7 +187,7 @@ def test_metrics_after_a_run_equal_what_was_produced_and_consumed(
     values[100] = b"broken \xff\xfe utf-8 " + canary_value(8_000_001).encode()
     values[2000] = b'{"msg": "' + canary_value(8_000_002).encode() + b' \\udc00"}'
     values[2500] = b"seq=2500 " + b"y" * (2 << 20)  # 2 MiB: over max_record_bytes
-    kafka.produce(source, values)
+    kafka.produce(source, values, spread=2)
 
     config = _config(
         kafka, source, output, quarantine, kafka_settings={"message.max.bytes": LARGE_MESSAGE_BYTES}
