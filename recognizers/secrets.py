@@ -281,10 +281,35 @@ def _b64_json_object(part: str) -> bool:
         return False
 
 
+# Header fields of a JWS/JWE: the same for every token a service issues, so a header alone
+# carries nothing to protect.
+_JOSE_HEADER_KEYS = frozenset(
+    ("alg", "typ", "kid", "cty", "enc", "zip", "crit", "x5t", "x5u", "jku")
+)
+_JSON_KEY = re2.compile(r'"([A-Za-z0-9_$-]+)"\s*:')
+
+
+def _b64_json_claims(part: str) -> bool:
+    """A base64url segment, maybe cut short, that decodes to JSON text with more than header
+    fields (`{"sub":"1234","name":"John Doe"…`)."""
+    usable = part[: len(part) - len(part) % 4]
+    try:
+        text = base64.urlsafe_b64decode(usable).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError):
+        return False
+    if not text.startswith('{"') or sum(c.isprintable() for c in text) < 0.95 * len(text):
+        return False
+    return not set(_JSON_KEY.findall(text)) <= _JOSE_HEADER_KEYS
+
+
 def _jwt(value: str) -> bool:
-    """A JWT: a JSON-object header and a non-trivial second segment."""
+    """A JWT, or a piece of one: a JSON-object header and a non-trivial second segment; or any
+    `eyJ` segment of 24+ characters that decodes to claims. Base64 is no encryption: a token cut
+    by line wrapping or a broken header still shows its claims (user id, name, email)."""
     parts = value.split(".")
-    return len(parts) >= 2 and len(parts[1]) >= 2 and _b64_json_object(parts[0])
+    if len(parts) >= 2 and len(parts[1]) >= 2 and _b64_json_object(parts[0]):
+        return True
+    return any(p.startswith("eyJ") and len(p) >= 24 and _b64_json_claims(p) for p in parts)
 
 
 def _pem_block(value: str) -> bool:
@@ -510,7 +535,7 @@ _VENDOR_RECOGNIZERS += (
 # ---------------------------------------------------------------------------------------------
 
 _STRUCTURED_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
-    _vendor("jwt", r"\beyJ[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*){1,4}", ("eyj",), _jwt),
+    _vendor("jwt", r"\beyJ[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*){0,4}", ("eyj",), _jwt),
     _vendor(
         "pem_private_key",
         # The whole block; or, when the record ends before END, the header and its body so far.

@@ -67,6 +67,9 @@ JWT = ".".join(
         fake("jwt-sig", 43, B64URL),
     )
 )
+JWT_CLAIMS = b64url({"sub": "1234567890", "email": "test.user@example.com", "iat": 1700000000})
+# A token cut by line wrapping: header gone, claims and part of the signature left.
+JWT_CUT = JWT_CLAIMS + "." + fake("jwt-cut", 12, B64URL)
 PEM_HEADER = "-----BEGIN " + "RSA PRIVATE" + " KEY-----"
 PEM_FOOTER = "-----END " + "RSA PRIVATE" + " KEY-----"
 PEM_BODY = "\n".join(fake(f"pem-{i}", 64, ALNUM + "+/") for i in range(4))
@@ -111,6 +114,8 @@ HITS: list[tuple[str, list[Hit]]] = [
     (f"shop: {SHOPIFY_TOKEN}", [("vendor_api_token", SHOPIFY_TOKEN)]),
     (f"databricks configure {DATABRICKS_TOKEN}", [("vendor_api_token", DATABRICKS_TOKEN)]),
     (f"session cookie {JWT}; Path=/", [("jwt", JWT)]),
+    (f"token tail: {JWT_CUT}", [("jwt", JWT_CUT)]),
+    (f"claims={JWT_CLAIMS[:40]}", [("jwt", JWT_CLAIMS[:40])]),
     # PEM: the whole block, multi-line, inside a JSON-ish string too.
     (PEM_BLOCK, [("pem_private_key", PEM_BLOCK)]),
     (f'"private_key": "{PEM_BLOCK}",', [("pem_private_key", PEM_BLOCK)]),
@@ -239,7 +244,9 @@ NEAR_MISSES: list[str] = [
     "Failed password for invalid user admin from 10.0.0.5 port 22 ssh2",
     "https://url:8000 @something else",
     # Look-alike structures.
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",  # a bare header: the same in every token
+    "kid " + b64url({"alg": "RS256", "typ": "JWT", "kid": "2024-key"}),
+    "cursor=" + b64url({"o": 1}),  # too short to hold claims
     "-----BEGIN OPENSSH PRIVATE KEY----------END OPENSSH PRIVATE KEY-----",
     "-----BEGIN CERTIFICATE-----\n" + PEM_BODY + "\n-----END CERTIFICATE-----",
     "xoxb-12345-abcd234",
