@@ -10,6 +10,8 @@ rewinds the consumer to the committed offsets.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import threading
 import time
 from collections import defaultdict
@@ -26,7 +28,7 @@ from scrubber.log import get_logger
 from scrubber.metrics import PipelineMetrics
 from scrubber.models import Outcome, Reason, RecordResult
 from scrubber.offsets import OffsetTracker
-from scrubber.pipeline_config import RouteConfig
+from scrubber.pipeline_config import KafkaConfig, RouteConfig
 
 CONFIG_HEADER = "x-scrubber-config"
 ENTITIES_HEADER = "x-scrubber-entities"
@@ -96,6 +98,15 @@ def _needs_retry(scrubbed: list[_Scrubbed]) -> bool:
     )
 
 
+INSTANCE_ID_ENV = "SCRUBBER_INSTANCE_ID"
+
+
+def transactional_id_for(kafka: KafkaConfig, worker: int) -> str:
+    """`{group}-{instance}-{worker}`: unique among live processes, stable across restarts."""
+    instance = kafka.instance_id or os.environ.get(INSTANCE_ID_ENV) or socket.gethostname()
+    return f"{kafka.group_id}-{instance}-{worker}"
+
+
 class Pipeline:
     def __init__(
         self, config: Config, engine: BatchScrubber, metrics: PipelineMetrics, worker: int = 0
@@ -111,8 +122,12 @@ class Pipeline:
         self._operator_of = {name: op.type for name, op in config.policy.entities.items()}
         self._default_operator = config.policy.default.type
         self._exactly_once = config.pipeline.exactly_once
-        transactional_id = f"{config.kafka.group_id}-{worker}" if self._exactly_once else None
-        self._producer: Producer = make_producer(config.kafka, config.pipeline, transactional_id)
+        self._transactional_id = (
+            transactional_id_for(config.kafka, worker) if self._exactly_once else None
+        )
+        self._producer: Producer = make_producer(
+            config.kafka, config.pipeline, self._transactional_id
+        )
         if self._exactly_once:
             self._producer.init_transactions(30)
         self._consumer: Consumer = make_consumer(
@@ -192,6 +207,20 @@ class Pipeline:
                         self._commit(asynchronous=True)
                     self._last_commit = time.monotonic()
                     self._update_lag()
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            if error is not None and error.fatal():
+                # Fenced: a newer producer holds our transactional id. Our open transaction is
+                # aborted by the broker and nothing of it was committed, so stopping loses
+                # nothing; carrying on would fence the other process back in turn.
+                log.error(
+                    "producer_fatal_error",
+                    code=error.name(),
+                    transactional_id=self._transactional_id,
+                    hint="two live processes share a transactional id: give each its own "
+                    "kafka.instance_id (or SCRUBBER_INSTANCE_ID)",
+                )
+            raise
         finally:
             log.info("shutting_down", in_flight=self._tracker.in_flight)
             remaining = self._producer.flush(pipeline.shutdown_grace_seconds)
@@ -465,7 +494,10 @@ class Pipeline:
             )
             self._producer.commit_transaction(60)
         except KafkaException as exc:
-            log.warning("transaction_aborted", code=exc.args[0].name() if exc.args else "unknown")
+            error = exc.args[0] if exc.args else None
+            if error is not None and error.fatal():
+                raise  # fenced: no abort is possible; run() stops the worker
+            log.warning("transaction_aborted", code=error.name() if error else "unknown")
             self._producer.abort_transaction(60)
             self._rewind()
 

@@ -34,6 +34,11 @@ class KafkaConfig(_Strict):
     settings: dict[str, str | int | float | bool] = {}
     # Environment variable holding sasl.password, if SASL is used.
     sasl_password_env: str | None = None
+    # Names this process among the replicas of one group: part of its transactional ids, which
+    # must differ between live processes (a shared id fences the other producer) and stay the
+    # same across restarts (the restarted process then aborts its predecessor's transaction).
+    # Unset: $SCRUBBER_INSTANCE_ID, else the host name (the pod name in Kubernetes).
+    instance_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
     @field_validator("settings")
     @classmethod

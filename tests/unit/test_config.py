@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ import pytest
 from scrubber.config import load_config, parse_config
 from scrubber.errors import ConfigError, KeyMaterialError
 from scrubber.keys import load_keys
+from scrubber.pipeline import INSTANCE_ID_ENV, transactional_id_for
 
 
 def test_embedded_default_replaces_with_type_label() -> None:
@@ -118,3 +120,17 @@ def test_routes_need_valid_names_and_default_to_auto_format() -> None:
     assert config.routes[0].format == "auto"
     with pytest.raises(ConfigError, match=r"routes\.0\.name"):
         parse_config({"routes": [{"name": "Bad Name!", "input": "a", "output": "b"}]})
+
+
+def test_transactional_ids_carry_the_instance_id_from_config_env_or_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(INSTANCE_ID_ENV, raising=False)
+    from_host = parse_config({"kafka": {"group_id": "g"}}).kafka
+    assert transactional_id_for(from_host, 1) == f"g-{socket.gethostname()}-1"
+    monkeypatch.setenv(INSTANCE_ID_ENV, "pod-7")
+    assert transactional_id_for(from_host, 0) == "g-pod-7-0"
+    configured = parse_config({"kafka": {"group_id": "g", "instance_id": "replica-2"}}).kafka
+    assert transactional_id_for(configured, 0) == "g-replica-2-0"
+    with pytest.raises(ConfigError, match=r"kafka\.instance_id"):
+        parse_config({"kafka": {"instance_id": "has space"}})
