@@ -8,6 +8,7 @@ from recognizers.base import PatternRecognizer
 def default_recognizers() -> tuple[PatternRecognizer, ...]:
     """Every built-in pattern recognizer, secrets first (they are the most specific)."""
     from recognizers.contact import CONTACT_RECOGNIZERS
+    from recognizers.demographics import AGE_RECOGNIZERS
     from recognizers.finance import FINANCE_RECOGNIZERS
     from recognizers.identity import IDENTITY_RECOGNIZERS
     from recognizers.logs import LOG_IDIOM_RECOGNIZERS
@@ -20,5 +21,6 @@ def default_recognizers() -> tuple[PatternRecognizer, ...]:
         *CONTACT_RECOGNIZERS,
         *FINANCE_RECOGNIZERS,
         *IDENTITY_RECOGNIZERS,
+        *AGE_RECOGNIZERS,
         *LOG_IDIOM_RECOGNIZERS,
     )
