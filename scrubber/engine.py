@@ -128,12 +128,14 @@ class Scrubber:
                     record.replacements.append(Replacement(leaf.path, 0, len(leaf.text), "FIELD"))
                     record.changed = True
                 continue
-            hint = None if leaf.is_number else hint_for_key(leaf.key)
+            hint = hint_for_key(leaf.key)
             if hint is not None and self._enabled(hint) and value_is_sensitive(leaf.text):
                 leaf.write(self.policy.transform_for(hint)(leaf.text, hint))
                 record.counts[hint] += 1
                 record.replacements.append(Replacement(leaf.path, 0, len(leaf.text), hint))
                 record.changed = True
+                continue
+            if not leaf.scannable:
                 continue
             free = not leaf.is_number and (
                 leaf.key.lower() in FREE_TEXT_KEYS or looks_like_free_text(leaf.text)

@@ -38,6 +38,13 @@ class Leaf:
     text: str
     is_number: bool
 
+    @property
+    def scannable(self) -> bool:
+        """Strings, and numbers long enough to be a card, phone or account number."""
+        if not self.is_number:
+            return True
+        return sum(c.isdigit() for c in self.text) >= MIN_SCANNED_NUMBER_DIGITS
+
     def write(self, value: str) -> None:
         if isinstance(self.container, dict):
             self.container[str(self.slot)] = value
@@ -98,7 +105,7 @@ def parse(raw: bytes | str, fmt: Format, max_bytes: int) -> ParsedRecord:
 
 
 def leaves(document: JsonContainer, max_depth: int) -> Iterator[Leaf]:
-    """Every string and long number in the document, depth-first, in document order."""
+    """Every string and number in the document, depth-first, in document order."""
     stack: list[tuple[JsonContainer, str, int]] = [(document, "", 1)]
     while stack:
         container, path, depth = stack.pop()
@@ -116,9 +123,9 @@ def leaves(document: JsonContainer, max_depth: int) -> Iterator[Leaf]:
             elif isinstance(value, str):
                 yield Leaf(child_path, key, container, slot, value, is_number=False)
             elif isinstance(value, int | float) and not isinstance(value, bool):
-                digits = sum(c.isdigit() for c in repr(value))
-                if digits >= MIN_SCANNED_NUMBER_DIGITS:
-                    yield Leaf(child_path, key, container, slot, repr(value), is_number=True)
+                # Every number: a field rule (`*.pin: redact`) or key (`"age": 34`) applies to
+                # short ones too; only long ones are scanned (see `scannable`).
+                yield Leaf(child_path, key, container, slot, repr(value), is_number=True)
         stack.extend(reversed(children))
 
 

@@ -86,6 +86,17 @@ def test_field_rules_decide_before_detection(make_engine: Callable[..., Scrubber
     assert out["trace"]["note"] == f"kept as is {EMAIL}"
 
 
+def test_short_numbers_follow_field_rules_and_key_hints(
+    make_engine: Callable[..., Scrubber],
+) -> None:
+    engine = make_engine({"policy": {"fields": {"*.pin": {"type": "redact"}}}})
+    record = {"card": {"pin": 4821}, "login": {"password": 123456}, "retries": 3, "ratio": 0.5}
+    out = json.loads(engine.scrub_batch([json.dumps(record)])[0].output)
+    assert out["card"]["pin"] == "[REDACTED]"
+    assert out["login"]["password"] == "<SECRET>"
+    assert out["retries"] == 3 and out["ratio"] == 0.5  # still numbers: nothing said otherwise
+
+
 def test_allow_list_wins_over_detection(make_engine: Callable[..., Scrubber]) -> None:
     engine = make_engine({"detection": {"allow_list": ["support@example.com"]}})
     out = engine.scrub_text(f"write to support@example.com or {EMAIL}")
