@@ -81,8 +81,22 @@ class VaultOp(Strict):
     length: int = Field(16, ge=12, le=32)
 
 
+class GeneralizeOp(Strict):
+    """Coarsen a quasi-identifier instead of removing it, so records stay countable by group:
+    small numbers to bands (`34` -> `30-39`, `95` -> `90+`), dates to their year
+    (`1985-04-12` -> `1985`), codes with digits to a prefix (`94107` -> `941**`). A value of
+    none of these shapes (a name) gets its type label: nothing is ever left as it was."""
+
+    type: Literal["generalize"]
+    band: int = Field(10, ge=2, le=100)
+    # Numbers from `top` up become `{top}+`: few people are 95, so 95 alone singles one out
+    # (HIPAA's Safe Harbor aggregates ages over 89).
+    top: int = Field(90, ge=2, le=1000)
+    keep_prefix: int = Field(3, ge=0, le=10)
+
+
 Operator = Annotated[
-    RedactOp | ReplaceOp | MaskOp | HashOp | TokenOp | KeepOp | VaultOp,
+    RedactOp | ReplaceOp | MaskOp | HashOp | TokenOp | KeepOp | VaultOp | GeneralizeOp,
     Field(discriminator="type"),
 ]
 KEYED_OPERATORS = (HashOp, TokenOp, VaultOp)

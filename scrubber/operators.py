@@ -8,7 +8,17 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from scrubber.config import HashOp, KeepOp, MaskOp, Operator, RedactOp, ReplaceOp, TokenOp, VaultOp
+from scrubber.config import (
+    GeneralizeOp,
+    HashOp,
+    KeepOp,
+    MaskOp,
+    Operator,
+    RedactOp,
+    ReplaceOp,
+    TokenOp,
+    VaultOp,
+)
 
 if TYPE_CHECKING:
     from scrubber.vault import TokenRecorder
@@ -34,6 +44,35 @@ def _mask(value: str, char: str, keep_last: int) -> str:
     return char * (len(value) - keep) + (value[len(value) - keep :] if keep else "")
 
 
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+_DATE_SHAPE = re.compile(r"\d[./ -]|[./ -]\d|[A-Za-z]{3}")
+
+
+def generalize(value: str, entity_type: str, op: GeneralizeOp) -> str:
+    """See GeneralizeOp: a band, a year or a prefix, whichever the value's shape allows."""
+    stripped = value.strip()
+    if stripped.isdigit() and len(stripped) <= 3:
+        number = int(stripped)
+        if number >= op.top:
+            return f"{op.top}+"
+        low = number - number % op.band
+        return f"{low}-{min(low + op.band, op.top) - 1}"
+    year = _YEAR.search(stripped)
+    if year is not None and _DATE_SHAPE.search(stripped) and len(stripped) <= 40:
+        return year.group(1)
+    if any(c.isdigit() for c in stripped) and op.keep_prefix > 0:
+        kept, out = 0, []
+        for char in stripped:
+            if char.isalnum():
+                out.append(char if kept < op.keep_prefix else "*")
+                kept += 1
+            else:
+                out.append(char)
+        if kept > op.keep_prefix:  # something was hidden; else the prefix is the whole value
+            return "".join(out)
+    return f"<{entity_type}>"
+
+
 def build_transform(
     op: Operator, keys: dict[str, bytes], vault: TokenRecorder | None = None
 ) -> Transform:
@@ -55,6 +94,8 @@ def build_transform(
             return lambda value, entity_type: token_for(key, entity_type, value, length)
         case KeepOp():
             return lambda value, entity_type: value
+        case GeneralizeOp():
+            return lambda value, entity_type: generalize(value, entity_type, op)
         case VaultOp(key=name, length=length):
             # The value goes into the recorder's buffer; the engine stores it once per batch.
             if vault is None:

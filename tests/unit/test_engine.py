@@ -97,6 +97,20 @@ def test_short_numbers_follow_field_rules_and_key_hints(
     assert out["retries"] == 3 and out["ratio"] == 0.5  # still numbers: nothing said otherwise
 
 
+def test_quasi_identifiers_are_generalised_not_removed(
+    make_engine: Callable[..., Scrubber],
+) -> None:
+    generalize = {"type": "generalize"}
+    engine = make_engine({"policy": {"entities": {"AGE": generalize, "POSTAL_CODE": generalize},
+                                     "fields": {"*.age": generalize}}})  # fmt: skip
+    line = "patient is a 34 year old from ZIP 94107, seen by Dr. Maria Garcia"
+    assert engine.scrub_text(line) == (
+        "patient is a 30-39 year old from ZIP 941**, seen by <PERSON>"
+    )
+    out = json.loads(engine.scrub_batch(['{"user": {"age": 93, "id": 7}}'])[0].output)
+    assert out == {"user": {"age": "90+", "id": 7}}
+
+
 def test_allow_list_wins_over_detection(make_engine: Callable[..., Scrubber]) -> None:
     engine = make_engine({"detection": {"allow_list": ["support@example.com"]}})
     out = engine.scrub_text(f"write to support@example.com or {EMAIL}")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from scrubber.config import HashOp, KeepOp, MaskOp, RedactOp, ReplaceOp, TokenOp
+from scrubber.config import GeneralizeOp, HashOp, KeepOp, MaskOp, RedactOp, ReplaceOp, TokenOp
 from scrubber.operators import PLACEHOLDER_PATTERN, build_transform, token_for
 
 KEYS = {"default": b"a" * 32, "other": b"b" * 32}
@@ -43,3 +43,31 @@ def test_hash_is_keyed_hmac() -> None:
     b = build_transform(HashOp(type="hash", key="other"), KEYS)("secret", "SECRET")
     assert len(a) == 16 and a != b
     assert all(c in "0123456789abcdef" for c in a)
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "entity_type", "expected"),
+    [
+        (GeneralizeOp(type="generalize"), "34", "AGE", "30-39"),
+        (GeneralizeOp(type="generalize"), "7", "AGE", "0-9"),
+        (GeneralizeOp(type="generalize"), "89", "AGE", "80-89"),
+        (GeneralizeOp(type="generalize"), "90", "AGE", "90+"),
+        (GeneralizeOp(type="generalize"), "104", "AGE", "90+"),
+        (GeneralizeOp(type="generalize", band=5, top=80), "77", "AGE", "75-79"),
+        (GeneralizeOp(type="generalize", band=20, top=90), "85", "AGE", "80-89"),
+        (GeneralizeOp(type="generalize"), "1985-04-12", "DATE_OF_BIRTH", "1985"),
+        (GeneralizeOp(type="generalize"), "12/04/1985", "DATE_OF_BIRTH", "1985"),
+        (GeneralizeOp(type="generalize"), "April 12, 1985", "DATE_OF_BIRTH", "1985"),
+        (GeneralizeOp(type="generalize"), "94107", "POSTAL_CODE", "941**"),
+        (GeneralizeOp(type="generalize"), "94107-1234", "POSTAL_CODE", "941**-****"),
+        (GeneralizeOp(type="generalize", keep_prefix=2), "SW1A 1AA", "POSTAL_CODE", "SW** ***"),
+        # Nothing to coarsen: the type label, never the value or a piece of it.
+        (GeneralizeOp(type="generalize"), "Maria Garcia", "PERSON", "<PERSON>"),
+        (GeneralizeOp(type="generalize", keep_prefix=0), "94107", "POSTAL_CODE", "<POSTAL_CODE>"),
+        (GeneralizeOp(type="generalize"), "9410", "POSTAL_CODE", "941*"),
+    ],
+)
+def test_generalize_coarsens_by_shape(
+    op: GeneralizeOp, value: str, entity_type: str, expected: str
+) -> None:
+    assert build_transform(op, KEYS)(value, entity_type) == expected
