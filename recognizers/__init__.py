@@ -14,6 +14,7 @@ def default_recognizers() -> tuple[PatternRecognizer, ...]:
     from recognizers.logs import LOG_IDIOM_RECOGNIZERS
     from recognizers.network import NETWORK_RECOGNIZERS
     from recognizers.secrets import SECRET_RECOGNIZERS
+    from recognizers.web import WEB_RECOGNIZERS
 
     return (
         *SECRET_RECOGNIZERS,
@@ -22,5 +23,6 @@ def default_recognizers() -> tuple[PatternRecognizer, ...]:
         *FINANCE_RECOGNIZERS,
         *IDENTITY_RECOGNIZERS,
         *AGE_RECOGNIZERS,
+        *WEB_RECOGNIZERS,
         *LOG_IDIOM_RECOGNIZERS,
     )
