@@ -592,6 +592,44 @@ USERNAME_HOME_DIRECTORY = PatternRecognizer(
     score=0.7,
 )
 
+def _is_user_list(value: str) -> bool:
+    names = [n.strip() for n in value.split(",")]
+    return all(_is_keyed_user_name(n) for n in names)
+
+
+USERNAME_ACL_LIST = PatternRecognizer(
+    name="username_acl_list",
+    entity_type="USERNAME",
+    # Spark and Hadoop security managers: `Changing view acls to: yarn,jdoe`, `users with modify
+    # permissions: Set(yarn, jdoe)`. The list is one finding.
+    pattern=r"(?i)(?:\b(?:view|modify|admin) acls (?:groups )?to:[ \t]*|\busers\s+with\s+"
+    r"(?:view|modify|admin)\s+permissions:\s*Set\()([\w$.-]+(?:,[ \t]*[\w$.-]+)*)",
+    value_group=1,
+    triggers=("acls to", "permissions: set("),
+    validator=_is_user_list,
+)
+
+# The owner in HDFS home paths. A bare `/user/x` is left alone: web routes (`/user/settings`)
+# look the same, so the path must be an HDFS URI or lead to a job's staging or trash directory.
+USERNAME_HDFS_URI_HOME = PatternRecognizer(
+    name="username_hdfs_uri_home",
+    entity_type="USERNAME",
+    pattern=r"hdfs://[^/\s]*/user/([\w$][\w$.-]*)",
+    value_group=1,
+    triggers=("hdfs://",),
+    validator=_is_home_owner_name,
+    score=0.7,
+)
+USERNAME_HDFS_STAGING = PatternRecognizer(
+    name="username_hdfs_staging",
+    entity_type="USERNAME",
+    pattern=r"(?:^|[^\w.-])/user/([\w$][\w$.-]*)/\.(?:staging|Trash|sparkStaging|hiveJars)\b",
+    value_group=1,
+    triggers=("/user/",),
+    validator=_is_home_owner_name,
+    score=0.7,
+)
+
 USERNAME_ACCESS_LOG = PatternRecognizer(
     name="username_access_log",
     entity_type="USERNAME",
@@ -781,6 +819,16 @@ HOSTNAME_SYSLOG_HEADER = PatternRecognizer(
     validator=is_host_name,
 )
 
+HOSTNAME_DHCP_CLIENT = PatternRecognizer(
+    name="hostname_dhcp_client",
+    entity_type="HOSTNAME",
+    # dhcpd names the client device, often after its owner: `DHCPACK on 192.0.2.7 to
+    # 3c:22:fb:12:34:56 (Janes-iPhone) via eth0`, `DHCPREQUEST for 192.0.2.7 from … (host)`.
+    pattern=r"\bDHCP[A-Z]+\s+(?:on|for)\s+\S+\s+(?:to|from)\s+[0-9A-Fa-f:]{17}\s+\(([^()\s]+)\)",
+    value_group=1,
+    triggers=("dhcp",),
+)
+
 HOSTNAME_K8S_SCHEDULED = PatternRecognizer(
     name="hostname_k8s_scheduled",
     entity_type="HOSTNAME",
@@ -838,6 +886,9 @@ LOG_IDIOM_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
     USERNAME_SSH_TARGET,
     USERNAME_URL_USERINFO,
     USERNAME_HOME_DIRECTORY,
+    USERNAME_HDFS_URI_HOME,
+    USERNAME_HDFS_STAGING,
+    USERNAME_ACL_LIST,
     USERNAME_ACCESS_LOG,
     HOSTNAME_KEY_VALUE,
     HOSTNAME_KEY_COLON,
@@ -848,6 +899,7 @@ LOG_IDIOM_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
     HOSTNAME_URL_AUTHORITY,
     HOSTNAME_WITH_PORT,
     HOSTNAME_SYSLOG_HEADER,
+    HOSTNAME_DHCP_CLIENT,
     HOSTNAME_K8S_SCHEDULED,
     HOSTNAME_FQDN,
 )

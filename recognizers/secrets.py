@@ -77,6 +77,8 @@ _TEMPLATE = re2.compile(
 # `settings.SECRET`, `var.db_password`, `getPassword()`, `Optional[str]`, `List<String>`.
 _DOTTED_NAME = re2.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
 _CALL_OR_TYPE = re2.compile(r"^[A-Za-z_][\w.]*[\[(<]")
+# Java/Android object descriptors: `AppWindowToken{9f4ef63 …}`, `Token{a64f992`.
+_OBJECT_DESCRIPTOR = re2.compile(r"^[A-Za-z_][\w.$]*\{[0-9a-f]{6,8}\b")
 # `USE_CLIENT_DEFAULT`, `USERNAME`: constant and variable names, not values.
 _CONSTANT = re2.compile(r"^[A-Z][A-Z]+(?:_[A-Z]+)*$")
 # `SecretBytes`, `clientAuth`, `index_info`: words glued into a name (see _is_identifier).
@@ -160,6 +162,8 @@ def _is_identifier(value: str) -> bool:
 def _is_code(value: str) -> bool:
     """`settings.SECRET`, `getPassword()`, `Optional[str]`, `USERNAME`; not Vault's `s.<random>`."""
     if _CALL_OR_TYPE.match(value) or _CONSTANT.match(value) or _NEXT_ASSIGNMENT.match(value):
+        return True
+    if _OBJECT_DESCRIPTOR.match(value):
         return True
     if not _DOTTED_NAME.match(value):
         return False

@@ -138,6 +138,25 @@ SYSTEM_TOOLS: list[tuple[str, list[tuple[str, str]]]] = [
 ]
 
 SERVICES: list[tuple[str, list[tuple[str, str]]]] = [
+    # Spark and Hadoop: ACL lists and HDFS home directories.
+    ("INFO spark.SecurityManager: Changing view acls to: yarn,kpatel", [(USER, "yarn,kpatel")]),
+    (
+        "users with view permissions: Set(yarn, kpatel); users with modify permissions: Set(ops)",
+        [(USER, "ops"), (USER, "yarn, kpatel")],
+    ),
+    (
+        "The job-conf file on the remote FS is /user/kpatel/.staging/job_1_0020/job.xml",
+        [(USER, "kpatel")],
+    ),
+    (
+        "Moved: 'hdfs://nn1:8020/user/mlopez/data.csv' to trash",
+        [(SERVER, "nn1"), (USER, "mlopez")],
+    ),
+    # dhcpd names the client device.
+    (
+        "dhcpd: DHCPACK on 192.0.2.57 to 3c:22:fb:12:34:56 (Janes-iPhone) via eth0",
+        [(HOST, "Janes-iPhone")],
+    ),
     # Web servers.
     (
         '192.0.2.10 - hwong [10/Oct/2023:13:55:36 -0700] "GET /private HTTP/1.1" 200 2326',
@@ -248,6 +267,9 @@ SERVICES: list[tuple[str, list[tuple[str, str]]]] = [
 ]
 
 NEAR_MISSES: list[str] = [
+    "GET /user/settings 200",
+    "GET /api/user/profile/.well-known 404",
+    "Changing view acls groups to: ",
     # Log vocabulary in user slots.
     "pam_unix(sshd:auth): check pass; user unknown",
     "User unknown timed out after 900 seconds",

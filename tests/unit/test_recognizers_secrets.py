@@ -245,6 +245,8 @@ NEAR_MISSES: list[str] = [
     "https://url:8000 @something else",
     # Look-alike structures.
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",  # a bare header: the same in every token
+    # Android object descriptors in token slots.
+    "opening app wtoken = AppWindowToken{9f4ef63 token=Token{a64f992 ActivityRecord{de9231d}}}",
     "kid " + b64url({"alg": "RS256", "typ": "JWT", "kid": "2024-key"}),
     "cursor=" + b64url({"o": 1}),  # too short to hold claims
     "-----BEGIN OPENSSH PRIVATE KEY----------END OPENSSH PRIVATE KEY-----",
