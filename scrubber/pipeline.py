@@ -99,6 +99,34 @@ def _needs_retry(scrubbed: list[_Scrubbed]) -> bool:
 
 
 INSTANCE_ID_ENV = "SCRUBBER_INSTANCE_ID"
+# Longer than the timeouts we pass (30 s, 60 s): only a call stuck past its own timeout hits it.
+TRANSACTION_CALL_DEADLINE_SECONDS = 90.0
+
+
+def _within(seconds: float, call: Callable[[], object], beat: Callable[[], None]) -> bool:
+    """Run a blocking client call on a helper thread: True once it returned (its exception is
+    raised here), False if it is still blocked after `seconds`. `beat` runs every second: a
+    worker waiting with a deadline is alive, not hung."""
+    done = threading.Event()
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            call()
+        except BaseException as exc:  # handed to the caller's thread
+            failure.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name="transaction-call", daemon=True).start()
+    deadline = time.monotonic() + seconds
+    while not done.wait(1.0):
+        if time.monotonic() > deadline:
+            return False
+        beat()
+    if failure:
+        raise failure[0]
+    return True
 
 
 def transactional_id_for(kafka: KafkaConfig, worker: int) -> str:
@@ -130,6 +158,7 @@ class Pipeline:
         )
         if self._exactly_once:
             self._producer.init_transactions(30)
+        self._abandoned: list[Producer] = []  # hung producers, never destroyed (see below)
         self._consumer: Consumer = make_consumer(
             config.kafka,
             config.pipeline,
@@ -442,11 +471,8 @@ class Pipeline:
                 return
             is_output = item.topic != self._config.quarantine.topic
             if is_output:
-                outcome = (
-                    "quarantined"
-                    if (REASON_HEADER,) and any(h[0] == REASON_HEADER for h in item.headers)
-                    else "ok"
-                )
+                quarantined = any(h[0] == REASON_HEADER for h in item.headers)
+                outcome = "quarantined" if quarantined else "ok"
                 self._metrics.records_out.labels(item.route, outcome).inc()
                 self._metrics.bytes_out.labels(item.route).inc(len(item.value or b""))
                 if item.timestamp_ms > 0:
@@ -488,18 +514,67 @@ class Pipeline:
             topic, partition, offset = _where(message)
             positions[topic, partition] = max(positions.get((topic, partition), -1), offset + 1)
         offsets = [TopicPartition(t, p, o) for (t, p), o in positions.items()]
+        group = self._consumer.consumer_group_metadata()
+        producer = self._producer
         try:
-            self._producer.send_offsets_to_transaction(
-                offsets, self._consumer.consumer_group_metadata(), 30
-            )
-            self._producer.commit_transaction(60)
+            beat, limit = self._metrics.beat, TRANSACTION_CALL_DEADLINE_SECONDS
+            finished = _within(
+                limit, lambda: producer.send_offsets_to_transaction(offsets, group, 30), beat
+            ) and _within(limit, lambda: producer.commit_transaction(60), beat)
+            if not finished:
+                self._replace_hung_producer()
+                self._rewind()
         except KafkaException as exc:
             error = exc.args[0] if exc.args else None
             if error is not None and error.fatal():
                 raise  # fenced: no abort is possible; run() stops the worker
             log.warning("transaction_aborted", code=error.name() if error else "unknown")
-            self._producer.abort_transaction(60)
+            self._abort_transaction()
             self._rewind()
+
+    def _replace_hung_producer(self) -> None:
+        """A transactional call outlived its deadline (librdkafka can wait for a lost group
+        coordinator for ever, past its own timeout: confluentinc/librdkafka#5456, #5511).
+
+        Its thread cannot be interrupted, so the producer is left to it, never destroyed (that
+        would wait for the same call), and a new one with the same transactional id takes
+        over: its init_transactions fences the old one and aborts the open transaction, whose
+        records are then read again from the committed offsets.
+        """
+        log.error("producer_hung_replaced", transactional_id=self._transactional_id)
+        self._abandoned.append(self._producer)
+        self._producer = make_producer(
+            self._config.kafka, self._config.pipeline, self._transactional_id
+        )
+        delay = RETRY_FIRST_DELAY_SECONDS
+        while True:
+            try:
+                self._producer.init_transactions(30)
+                return
+            except KafkaException as exc:
+                error = exc.args[0] if exc.args else None
+                if error is None or error.fatal() or not error.retriable():
+                    raise
+                log.warning("init_transactions_retrying", code=error.name(), retry_in=delay)
+                time.sleep(delay)
+                delay = min(RETRY_MAX_DELAY_SECONDS, delay * 2)
+
+    def _abort_transaction(self) -> None:
+        """Abort, retrying while the broker is unreachable: a broker outage is waited out in
+        exactly-once mode too. A fatal error (fenced) still stops the worker."""
+        delay = RETRY_FIRST_DELAY_SECONDS
+        while True:
+            try:
+                self._producer.abort_transaction(60)
+                return
+            except KafkaException as exc:
+                error = exc.args[0] if exc.args else None
+                if error is None or error.fatal() or not error.retriable():
+                    raise
+                log.warning("abort_retrying", code=error.name(), retry_in_seconds=delay)
+                self._metrics.beat()  # waiting on the broker is alive, not hung
+                time.sleep(delay)
+                delay = min(RETRY_MAX_DELAY_SECONDS, delay * 2)
 
     def _rewind(self) -> None:
         """After an abort, consume again from the committed offsets."""

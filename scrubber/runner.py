@@ -11,6 +11,7 @@ out RAW; the output's config header says `passthrough`, and the worker logs a wa
 
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import os
 import signal
@@ -63,6 +64,8 @@ def run_worker(
     from scrubber.pipeline import BatchScrubber, Pipeline
 
     configure_logging(log_format)
+    # `kill -USR1 <pid>` prints every thread's stack to stderr: what a hung worker is waiting on.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     stop = threading.Event()
     _stop_on_signals(stop)
     config = load_config(config_path)

@@ -7,6 +7,7 @@ Slow (tens of seconds each): `pytest -m slow tests/integration/test_pipeline_cha
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -198,14 +199,15 @@ def private_kafka(tmp_path: Path) -> Iterator[Kafka]:
         script("down")
 
 
+@pytest.mark.parametrize("exactly_once", [False, True], ids=["at-least-once", "exactly-once"])
 def test_broker_down_for_20s_is_waited_out_and_lag_recovers(
-    private_kafka: Kafka, scrubbers: Start
+    private_kafka: Kafka, scrubbers: Start, exactly_once: bool
 ) -> None:
     kafka = private_kafka
     count = 10_000
     source, output, quarantine = _topics(kafka, "outage", 2)
     _produce_corpus(kafka, source, count, 505, 2)
-    config = _config(kafka, source, output, quarantine)
+    config = _config(kafka, source, output, quarantine, pipeline={"exactly_once": exactly_once})
     scrubber = scrubbers(config)
     scrubber.wait_ready()
     _wait_for_output(kafka, output, count // 4, scrubber)
@@ -232,12 +234,17 @@ def test_broker_down_for_20s_is_waited_out_and_lag_recovers(
         committed = kafka.committed(group, source, range(2))
         if sum(committed.values()) >= count and lags[-1] == 0:
             break
-        assert time.monotonic() - started < 180, f"lag stuck: {lags[-10:]}, {committed}"
+        if time.monotonic() - started > 180:
+            os.kill(scrubber.process.pid, signal.SIGUSR1)  # the worker prints its stacks
+            time.sleep(1)
+            pytest.fail(f"lag stuck: {lags[-10:]}, {committed}\n{scrubber.logs()[-6000:]}")
         time.sleep(0.5)
     recovered = time.monotonic() - started
     assert scrubber.terminate() == 0
-    seen = tally(kafka.read_all(output))
-    _report("broker outage", seen, count)
+    seen = tally(kafka.read_all(output, read_committed=exactly_once))
+    _report(f"broker outage, exactly_once={exactly_once}", seen, count)
+    if exactly_once:
+        assert seen.duplicates() == {}
     print(
         f"outage: broker down {outage:.1f}s (pause+20s+resume); lag {lag_before:.0f} before, "
         f"max {max(lags):.0f} after resume, 0 after {recovered:.1f}s; /healthz codes {health}"
