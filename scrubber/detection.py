@@ -86,36 +86,68 @@ def merge(findings: list[Finding]) -> list[Finding]:
 
 
 class Prefilter:
-    """Which recognizers can match a text, from one RE2 pass over it.
+    """Which recognizers can match a text, from two RE2 passes over it.
 
     Each recognizer's `triggers` are substrings, at least one of which must occur in the
-    lower-cased text. An RE2 set finds every trigger present (overlapping ones too) in one linear
-    scan, instead of a Python test per recognizer per string.
+    lower-cased text; one RE2 set finds every trigger present (overlapping ones too) in one
+    linear scan. Recognizers without triggers (bare shapes: eight digits and a letter, an IPv4) put
+    their whole pattern in a second set, which says which of them match anywhere, so a line pays
+    one pass for all of them instead of one search each.
+
+    Both sets also hold an empty pattern, which matches every text: RE2 answers "no match" when
+    it runs out of memory, and without that sentinel the answer would look like "nothing can
+    match". A set that gives no answer at all sends every recognizer it guards to run.
     """
+
+    _SENTINEL = 0
 
     def __init__(self, recognizers: Sequence[PatternRecognizer]) -> None:
         self._recognizers = tuple(recognizers)
         triggers = sorted({t for r in recognizers for t in r.triggers})
+        self._triggered = tuple(i for i, r in enumerate(recognizers) if r.triggers)
         self._untriggered = tuple(i for i, r in enumerate(recognizers) if not r.triggers)
-        index = {t: n for n, t in enumerate(triggers)}
-        self._by_trigger: list[list[int]] = [[] for _ in triggers]
+        index = {t: n for n, t in enumerate(triggers, start=1)}
+        self._by_trigger: list[list[int]] = [[] for _ in range(len(triggers) + 1)]
         for i, recognizer in enumerate(recognizers):
             for trigger in recognizer.triggers:
                 self._by_trigger[index[trigger]].append(i)
-        self._set = re2.Set.SearchSet(re2.Options())
-        for trigger in triggers:
-            self._set.Add(re.escape(trigger))
-        self._set.Compile()
+        self._triggers = _compiled_set([re.escape(t) for t in triggers])
+        self._shapes = _compiled_set([_case_aware(recognizers[i]) for i in self._untriggered])
 
-    def candidates(self, lowered: str, has_digit: bool) -> list[PatternRecognizer]:
-        chosen = set(self._untriggered)
-        for hit in self._set.Match(lowered) or ():  # None when no trigger occurs
-            chosen.update(self._by_trigger[hit])
+    def candidates(self, text: str, lowered: str, has_digit: bool) -> list[PatternRecognizer]:
+        chosen: set[int] = set()
+        hits = self._triggers.Match(lowered)
+        if hits is None:  # the set could not answer
+            chosen.update(self._triggered)
+        else:
+            for hit in hits:
+                chosen.update(self._by_trigger[hit])
+        shapes = self._shapes.Match(text)
+        if shapes is None:
+            chosen.update(self._untriggered)
+        else:
+            chosen.update(self._untriggered[hit - 1] for hit in shapes if hit != self._SENTINEL)
         return [
             self._recognizers[i]
             for i in sorted(chosen)
             if has_digit or not self._recognizers[i].needs_digit
         ]
+
+
+def _case_aware(recognizer: PatternRecognizer) -> str:
+    return f"(?i:{recognizer.pattern})" if recognizer.ignore_case else recognizer.pattern
+
+
+def _compiled_set(patterns: list[str]) -> re2.Set:
+    """An RE2 search set: the empty sentinel at index 0, then `patterns` from index 1."""
+    options = re2.Options()
+    options.max_mem = 64 << 20
+    regex_set = re2.Set.SearchSet(options)
+    regex_set.Add("")
+    for pattern in patterns:
+        regex_set.Add(pattern)
+    regex_set.Compile()
+    return regex_set
 
 
 class DetectionFailed(Exception):
@@ -166,7 +198,7 @@ class Detector:
         lowered = scanned.lower()
         has_digit = any("0" <= c <= "9" for c in scanned)
         found: list[Finding] = []
-        for recognizer in self._prefilter.candidates(lowered, has_digit):
+        for recognizer in self._prefilter.candidates(scanned, lowered, has_digit):
             for finding in recognizer.find(scanned):
                 start, end = norm.original_span(finding.start, finding.end)
                 found.append(

@@ -23,13 +23,49 @@ def test_cache_is_bounded_by_entries_and_chars() -> None:
     assert cache.get(("x" * 9, False)) is None
 
 
-@pytest.mark.parametrize("text", list(mixed_corpus(60, seed=5)))
+SHAPED = [
+    "DNI 12345678Z and NIE X1234567L",
+    "codice fiscale RSSMRA85T10A562S",
+    "NRIC S1234567D",
+    "CPF 123.456.789-09",
+    "NINO AB 12 34 56 C",
+    "ITIN 912-78-1234",
+    "from 10.0.0.1 port 22",
+    "card 4111 1111 1111 1111",
+    "Jun 14 15:16:01 combo sshd[1234]: ok",
+]
+
+
+def _candidates(prefilter: Prefilter, text: str) -> set[str]:
+    has_digit = any(c.isdigit() for c in text)
+    return {r.name for r in prefilter.candidates(text, text.lower(), has_digit)}
+
+
+@pytest.mark.parametrize("text", list(mixed_corpus(60, seed=5)) + SHAPED)
 def test_prefilter_keeps_every_recognizer_that_matches(text: str) -> None:
     recognizers = default_recognizers()
-    prefilter = Prefilter(recognizers)
-    chosen = {r.name for r in prefilter.candidates(text.lower(), any(c.isdigit() for c in text))}
     matching = {r.name for r in recognizers if list(r.find(text))}
-    assert matching <= chosen
+    assert matching <= _candidates(Prefilter(recognizers), text)
+
+
+def test_prefilter_skips_shapes_that_cannot_match() -> None:
+    chosen = _candidates(Prefilter(default_recognizers()), "GET /health 200 in 3 ms")
+    assert "es_nif" not in chosen and "ipv4_address" not in chosen
+
+
+class _SetOutOfMemory:
+    """What an RE2 set returns when it cannot run: no answer at all."""
+
+    def Match(self, _text: str) -> None:  # RE2's method name
+        return None
+
+
+def test_a_set_that_cannot_answer_runs_every_recognizer_it_guards() -> None:
+    recognizers = default_recognizers()
+    prefilter = Prefilter(recognizers)
+    prefilter._triggers = _SetOutOfMemory()  # type: ignore[assignment]
+    prefilter._shapes = _SetOutOfMemory()  # type: ignore[assignment]
+    assert _candidates(prefilter, "x 1") == {r.name for r in recognizers}
 
 
 def test_cached_results_equal_fresh_results() -> None:
