@@ -546,32 +546,27 @@ class Pipeline:
         self._producer = make_producer(
             self._config.kafka, self._config.pipeline, self._transactional_id
         )
-        delay = RETRY_FIRST_DELAY_SECONDS
-        while True:
-            try:
-                self._producer.init_transactions(30)
-                return
-            except KafkaException as exc:
-                error = exc.args[0] if exc.args else None
-                if error is None or error.fatal() or not error.retriable():
-                    raise
-                log.warning("init_transactions_retrying", code=error.name(), retry_in=delay)
-                time.sleep(delay)
-                delay = min(RETRY_MAX_DELAY_SECONDS, delay * 2)
+        self._until_done("init_transactions", lambda: self._producer.init_transactions(30))
 
     def _abort_transaction(self) -> None:
         """Abort, retrying while the broker is unreachable: a broker outage is waited out in
         exactly-once mode too. A fatal error (fenced) still stops the worker."""
+        self._until_done("abort_transaction", lambda: self._producer.abort_transaction(60))
+
+    def _until_done(self, what: str, call: Callable[[], object]) -> None:
+        """Call until it succeeds, backing off while its errors are retriable; raise others."""
         delay = RETRY_FIRST_DELAY_SECONDS
         while True:
             try:
-                self._producer.abort_transaction(60)
+                call()
                 return
             except KafkaException as exc:
                 error = exc.args[0] if exc.args else None
                 if error is None or error.fatal() or not error.retriable():
                     raise
-                log.warning("abort_retrying", code=error.name(), retry_in_seconds=delay)
+                log.warning(
+                    "transaction_call_retrying", call=what, code=error.name(), retry_in=delay
+                )
                 self._metrics.beat()  # waiting on the broker is alive, not hung
                 time.sleep(delay)
                 delay = min(RETRY_MAX_DELAY_SECONDS, delay * 2)
