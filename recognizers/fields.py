@@ -53,7 +53,31 @@ FIELD_HINTS: tuple[FieldHint, ...] = (
         "DATE_OF_BIRTH", _keys("dob", "date_of_birth", "birth_date", "birthdate", "birthday")
     ),
     FieldHint("US_SSN", _keys("ssn", "social_security_number")),
-    FieldHint("LOCATION", _keys("street", "street_address", "address_line_?[12]?", "address")),
+    FieldHint("POSTAL_CODE", _keys("zip", "zip_code", "zipcode", "postal_code", "postcode")),
+    FieldHint("AGE", _keys("age", "age_years")),
+    # Card security codes and PINs: short digits no pattern could tell from any other number.
+    FieldHint("SECRET", _keys("cvv", "cvv2", "cvc", "card_security_code", "pin", "pin_code")),
+    FieldHint("CREDIT_CARD", _keys("card_number", "credit_card", "credit_card_number", "pan")),
+    FieldHint("IBAN_CODE", _keys("iban")),
+    FieldHint("US_BANK_NUMBER", _keys("account_number", "bank_account", "bank_account_number")),
+    FieldHint("PASSPORT", _keys("passport", "passport_number", "passport_no")),
+    FieldHint("NATIONAL_ID", _keys("national_id", "national_id_number", "tax_id", "nhs_number",
+                                   "nino", "sin", "bsn", "cpf", "pesel", "aadhaar", "nric")),
+    FieldHint("US_DRIVER_LICENSE", _keys("driver_license", "drivers_license", "license_number",
+                                         "driving_licence", "driving_license")),
+    FieldHint("MAC_ADDRESS", _keys("mac", "mac_address")),
+    FieldHint("VEHICLE_VIN", _keys("vin")),
+    FieldHint("IMEI", _keys("imei")),
+    FieldHint("MEDICAL_RECORD_NUMBER", _keys("mrn", "medical_record_number")),
+    FieldHint("CRYPTO", _keys("wallet", "wallet_address", "btc_address", "eth_address")),
+    # `lat`/`lon` alone only: as a suffix they are latencies (`p99_lat`).
+    FieldHint(
+        "COORDINATES",
+        re.compile(r"^(?:(?:[a-z0-9]+_)*(?:latitude|longitude)|lat|lng|lon|geo_(?:lat|lng|lon))$"),
+    ),
+    # Last: `email_address`, `mac_address`, `wallet_address` are taken by their own hints above.
+    FieldHint("LOCATION", _keys("street", "street_address", "address_line_?[12]?", "address",
+                                "city", "town", "village", "county", "province")),
 )  # fmt: skip
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
