@@ -318,6 +318,20 @@ IDENTITY_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
         score=0.7,
     ),
     PatternRecognizer(
+        # UK and Canadian postcodes in their printed form (`NW1 6XE`, `SW1A 1AA`, `K1A 0B6`):
+        # letters and digits in fixed places around one space, which nothing in a log shares.
+        # The compact form (`NW16XE`) needs the label above.
+        name="postal_code_uk_ca",
+        entity_type="POSTAL_CODE",
+        pattern=(
+            r"(?:^|[^\w-])((?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? \d[ABD-HJLNP-UW-Z]{2}"
+            r"|[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] \d[ABCEGHJ-NPRSTV-Z]\d))\b"
+        ),
+        value_group=1,
+        needs_digit=True,
+        score=0.7,
+    ),
+    PatternRecognizer(
         # Dashes only without a label: `123 45 6789` is as likely three log columns.
         name="us_ssn",
         entity_type="US_SSN",
@@ -351,7 +365,7 @@ IDENTITY_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
     PatternRecognizer(
         name="us_driver_license",
         entity_type="US_DRIVER_LICENSE",
-        pattern=rf"{_LICENSE_CONTEXT}{_LABEL_GAP}\b([A-Za-z]{{0,3}}\d[\dA-Za-z-]{{3,18}}[\dA-Za-z])\b",
+        pattern=rf"{_LICENSE_CONTEXT}{_LABEL_GAP}\b([A-Za-z]{{0,5}}\d[\dA-Za-z-]{{3,18}}[\dA-Za-z])\b",
         value_group=1,
         triggers=("licen", "dl"),
         needs_digit=True,

@@ -33,10 +33,14 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?")
 _LEADING = "\"'(“‘<>["
 _TRAILING = "\"')”’,!?;:>]"
 _PARTICLES = frozenset("van von der den de del della di da dos du la le ten ter bin al el".split())
+# First words of multi-word place names whose next word may be English (`new york`).
+_PLACE_PREFIXES = frozenset(
+    "los las san santa santo sao são new saint st port fort mount mt lake el la le".split()
+)
 _PLACE_CUES = frozenset("in at from to near visiting visit lives living moved based".split())
 _TITLES = frozenset("mr mrs ms miss dr prof sir madam mx".split())
 _NAMING = re.compile(
-    r"\b(?:(?:my|his|her|their|maiden|last|first|full)\s+name\s+is|name:|call\s+me|"
+    r"\b(?:(?:my|his|her|their|maiden|last|first|full|\w+'s)\s+name\s+is|name:|call\s+me|"
     r"this\s+is|signed|regards,?|sincerely,?|dear)\s+$",
     re.IGNORECASE,
 )
@@ -194,6 +198,9 @@ class ProperNounRecognizer:
         return not all(self.is_english(w) for w in words)
 
     def _is_capitalised(self, word: str) -> bool:
+        """`Maria`, `McDonald`, `O'Connor`, and each part of `Al-Farsi` or `Smith-Jones`."""
+        if "-" in word:
+            return all(part and self._is_capitalised(part) for part in word.split("-"))
         if not word[0].isupper() or word.isupper():
             return False
         return sum(c.isupper() for c in word) == 1 or _NAME_PREFIX.match(word) is not None
@@ -410,7 +417,7 @@ class ProperNounRecognizer:
                 found.append(self._finding(token.start, end, "PERSON"))
             elif (
                 previous in _PLACE_CUES
-                and not english
+                and (not english or self._opens_place_name(tokens, index))
                 and len(lowered) > 2
                 and (lowercase_style or token.word.isupper())
             ):
@@ -418,6 +425,12 @@ class ProperNounRecognizer:
                     self._finding(token.start, self._extend_place(tokens, index), "LOCATION")
                 )
         return found
+
+    def _opens_place_name(self, tokens: list[_Token], index: int) -> bool:
+        """`new york`, `san diego`: a place prefix followed by a word that is not English."""
+        if tokens[index].lowered not in _PLACE_PREFIXES or index + 1 >= len(tokens):
+            return False
+        return not self.is_english(tokens[index + 1].lowered)
 
     def _extend_name(self, tokens: list[_Token], index: int) -> int:
         """Up to three following words that are initials, particles or not English."""
@@ -432,8 +445,12 @@ class ProperNounRecognizer:
 
     def _extend_place(self, tokens: list[_Token], index: int) -> int:
         end = tokens[index].end
+        previous = tokens[index].lowered
         for token in tokens[index + 1 : index + 3]:
-            if self.is_english(token.lowered) and token.lowered not in _PARTICLES:
+            opens_a_name = previous in _PLACE_PREFIXES  # `los angeles`, `new york`
+            english = self.is_english(token.lowered) and token.lowered not in _PARTICLES
+            if english and not opens_a_name:
                 break
             end = token.end
+            previous = token.lowered
         return end

@@ -5,7 +5,7 @@ leave logs useless; query strings are scanned by the other recognizers anyway (a
 token). A URL is personal when the text says so (`My website is …`, `Website:`, `blog: …`,
 `find me at …`) or when it is a profile on a social site (`linkedin.com/in/…`,
 `instagram.com/<handle>`, `github.com/<user>` with nothing after the user). Those are reported
-whole as `URL`.
+whole as `URL`. A mention such as `@jdoe_99` is a `USERNAME`.
 """
 
 from __future__ import annotations
@@ -52,6 +52,19 @@ def _profile_url(value: str) -> bool:
     return len(handle) >= 2 and handle not in _SITE_PAGES
 
 
+# Mentions that address everyone, and words after `@` in code and configs (`@Override`).
+_NOT_HANDLES = frozenset(("here", "channel", "everyone", "all", "team", "admin", "types"))
+
+
+def _handle(value: str) -> bool:
+    """`@jdoe_99`, `@maria.k`: a digit, `_` or `.` inside, or not a plain word. Decorators and
+    annotations (`@property`, `@Override`) are words; `@here` pings everyone."""
+    name = value.lstrip("@").lower()
+    if name in _NOT_HANDLES or len(name) < 3:
+        return False
+    return any(c.isdigit() or c in "_." for c in name)
+
+
 WEB_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
     PatternRecognizer(
         name="personal_url",
@@ -73,5 +86,30 @@ WEB_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
         triggers=_SOCIAL_TRIGGERS,
         validator=_profile_url,
         ignore_case=True,
+    ),
+    PatternRecognizer(
+        name="social_handle",
+        entity_type="USERNAME",
+        # `Reply to @jdoe_99 on Twitter`: a mention after a space or an opening bracket; not an
+        # e-mail (`a@b`), an npm scope (`@types/node`) or a decorator call (`@app.route(`).
+        pattern=r"(?:^|[\s(\[])(@[A-Za-z0-9_](?:[A-Za-z0-9_.]{1,28}[A-Za-z0-9_])?)"
+        r"(?:$|[\s,;:!?)\]]|\.(?:\s|$))",
+        score=0.7,
+        value_group=1,
+        triggers=("@",),
+        validator=_handle,
+    ),
+    PatternRecognizer(
+        name="social_mention",
+        entity_type="USERNAME",
+        # `cc @bob`, `thanks @maria`: a lower-case word after `@` and a word that addresses
+        # someone. Elsewhere `@word` is code: a decorator (`@property`), a Ruby instance
+        # variable (`<%= @user %>`), an annotation (`@Override`).
+        pattern=r"(?i:\b(?:cc|to|thanks|thank you|thx|ty|ping|ask|hey|hi|hello|by|from|with|and"
+        r"|via|for))[ \t]+(@[a-z]{3,30})(?:$|[\s,;:!?)\]]|\.(?:\s|$))",
+        score=0.7,
+        value_group=1,
+        triggers=("@",),
+        validator=lambda value: value[1:] not in _NOT_HANDLES,
     ),
 )

@@ -44,9 +44,16 @@ class TextItem:
     free_text: bool
 
 
+# Chat written without capitals: four or more lower-case words in a row.
+_LOWERCASE_WORDS = re.compile(r"(?:^|\s)[a-z]{2,}(?:[ ,']+[a-z]{1,}){3,}")
+
+
 def looks_like_free_text(text: str) -> bool:
-    """A cheap test: could this string hold a person's name or a place?"""
-    return len(text) >= 3 and " " in text.strip() and _CAPITALISED_WORD.search(text) is not None
+    """A cheap test: could this string hold a person's name or a place? A capitalised word,
+    or a run of lower-case words (`i met sarah yesterday`): chat is often written that way."""
+    if len(text) < 3 or " " not in text.strip():
+        return False
+    return _CAPITALISED_WORD.search(text) is not None or _LOWERCASE_WORDS.search(text) is not None
 
 
 def plausible_ner_value(value: str) -> bool:

@@ -48,6 +48,12 @@ def test_json_record_stays_json_with_same_structure(engine: Scrubber) -> None:
     assert result.entity_counts["EMAIL_ADDRESS"] == 1
 
 
+def test_chat_written_in_lower_case_is_read_for_names(engine: Scrubber) -> None:
+    out = engine.scrub_text("i met sarah connor yesterday, her number is +44 20 7946 0958")
+    assert "sarah" not in out and "connor" not in out and "7946" not in out
+    assert out.startswith("i met <PERSON> yesterday")
+
+
 def test_pii_free_records_are_byte_identical(engine: Scrubber) -> None:
     lines = [
         '{"ts":"2026-11-24T08:15:05Z","level":"info","msg":"cache warmed","n":12}',

@@ -202,3 +202,19 @@ ADDRESS_NEAR_MISSES = [
 @pytest.mark.parametrize("text", ADDRESS_NEAR_MISSES)
 def test_address_near_misses_are_ignored(text: str) -> None:
     assert [f for f in found(text) if f[0] == "LOCATION"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("221B Baker Street, London NW1 6XE, UK", ["NW1 6XE"]),
+        ("Westminster SW1A 1AA", ["SW1A 1AA"]),
+        ("Ottawa ON K1A 0B6", ["K1A 0B6"]),
+        ("zip code 94107", ["94107"]),
+        ("GET /v1/items?page=2 200 12ms", []),
+        ("build A1-2BC done", []),
+        ("postal code: W1", []),
+    ],
+)
+def test_postcodes_in_their_printed_form_or_after_a_label(text: str, expected: list[str]) -> None:
+    assert [value for kind, value in found(text) if kind == "POSTAL_CODE"] == expected

@@ -33,6 +33,9 @@ def _values(text: str) -> set[str]:
         ("Dear Ms. O'Neill, thanks for the update.", {"O'Neill"}),
         ("Mail John Smith at the office.", {"John Smith"}),
         ("Maria Garcia wrote from the office.", {"Maria Garcia"}),
+        ("User Ahmed Al-Farsi reported the bug.", {"Ahmed Al-Farsi"}),
+        ("my wife's name is emily and she is away", {"emily"}),
+        ("i met sarah connor yesterday in los angeles", {"sarah connor", "los angeles"}),
     ],
 )
 def test_names_and_places_are_found(text: str, expected: set[str]) -> None:

@@ -23,6 +23,9 @@ HITS = [
     ("follow instagram.com/jane.doe and twitter.com/@janedoe",
      ["instagram.com/jane.doe", "twitter.com/@janedoe"]),
     ('{"author": "https://github.com/janedoe"}', ["https://github.com/janedoe"]),
+    ("Reply to @jdoe_99 on Twitter", ["@jdoe_99"]),
+    ("thanks @maria.k!", ["@maria.k"]),
+    ("cc @bob, please review", ["@bob"]),
 ]  # fmt: skip
 
 NEAR_MISSES = [
@@ -35,6 +38,13 @@ NEAR_MISSES = [
     "profile updated for user 42 at https://app.example.com/settings",
     "website redesign shipped",
     "dropbox.com/s/abc upload ok",
+    "@Override public void run()",
+    "    @property",
+    "public @Nullable String name",
+    "npm i @types/node",
+    "@app.route('/x')",
+    "ping @here please",
+    "mail a@b.example now",
 ]
 
 
