@@ -19,7 +19,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import (
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 
 from connectors.kafka import make_consumer, make_producer, message_error
 from scrubber.config import Config
@@ -103,6 +110,19 @@ INSTANCE_ID_ENV = "SCRUBBER_INSTANCE_ID"
 TRANSACTION_CALL_DEADLINE_SECONDS = 90.0
 
 
+def _error_of(exc: KafkaException) -> KafkaError | None:
+    error = exc.args[0] if exc.args else None
+    return error if isinstance(error, KafkaError) else None
+
+
+def _is_fatal(error: KafkaError | None) -> bool:
+    """The producer can never be used again. `produce()` reports it as a plain `_FATAL`
+    error whose own fatal flag is not set; the fenced cause comes with the next call."""
+    if error is None:
+        return False
+    return error.fatal() or error.code() in (KafkaError._FATAL, KafkaError._FENCED)
+
+
 def _within(seconds: float, call: Callable[[], object], beat: Callable[[], None]) -> bool:
     """Run a blocking client call on a helper thread: True once it returned (its exception is
     raised here), False if it is still blocked after `seconds`. `beat` runs every second: a
@@ -159,6 +179,7 @@ class Pipeline:
         if self._exactly_once:
             self._producer.init_transactions(30)
         self._abandoned: list[Producer] = []  # hung producers, never destroyed (see below)
+        self._producer_failed = False
         self._consumer: Consumer = make_consumer(
             config.kafka,
             config.pipeline,
@@ -237,14 +258,15 @@ class Pipeline:
                     self._last_commit = time.monotonic()
                     self._update_lag()
         except KafkaException as exc:
-            error = exc.args[0] if exc.args else None
-            if error is not None and error.fatal():
+            error = _error_of(exc)
+            if _is_fatal(error):
                 # Fenced: a newer producer holds our transactional id. Our open transaction is
                 # aborted by the broker and nothing of it was committed, so stopping loses
                 # nothing; carrying on would fence the other process back in turn.
+                self._producer_failed = True
                 log.error(
                     "producer_fatal_error",
-                    code=error.name(),
+                    code=error.name() if error else "unknown",
                     transactional_id=self._transactional_id,
                     hint="two live processes share a transactional id: give each its own "
                     "kafka.instance_id (or SCRUBBER_INSTANCE_ID)",
@@ -252,8 +274,14 @@ class Pipeline:
             raise
         finally:
             log.info("shutting_down", in_flight=self._tracker.in_flight)
-            remaining = self._producer.flush(pipeline.shutdown_grace_seconds)
-            if not self._exactly_once:
+            remaining = -1
+            if not self._producer_failed:  # a failed producer has nothing left to deliver
+                try:
+                    remaining = self._producer.flush(pipeline.shutdown_grace_seconds)
+                except Exception as exc:  # a fatal state first seen here: stop all the same
+                    log.error("flush_failed", error=type(exc).__name__)
+                    self._producer_failed = True
+            if not self._producer_failed and not self._exactly_once:
                 self._commit(asynchronous=False)
             self._consumer.close()
             log.info("stopped", undelivered=remaining)
@@ -525,8 +553,8 @@ class Pipeline:
                 self._replace_hung_producer()
                 self._rewind()
         except KafkaException as exc:
-            error = exc.args[0] if exc.args else None
-            if error is not None and error.fatal():
+            error = _error_of(exc)
+            if _is_fatal(error):
                 raise  # fenced: no abort is possible; run() stops the worker
             log.warning("transaction_aborted", code=error.name() if error else "unknown")
             self._abort_transaction()
@@ -561,8 +589,8 @@ class Pipeline:
                 call()
                 return
             except KafkaException as exc:
-                error = exc.args[0] if exc.args else None
-                if error is None or error.fatal() or not error.retriable():
+                error = _error_of(exc)
+                if error is None or _is_fatal(error) or not error.retriable():
                     raise
                 log.warning(
                     "transaction_call_retrying", call=what, code=error.name(), retry_in=delay
