@@ -17,7 +17,8 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, Literal, Protocol
 
 from confluent_kafka import (
     Consumer,
@@ -121,6 +122,9 @@ def _is_fatal(error: KafkaError | None) -> bool:
     if error is None:
         return False
     return error.fatal() or error.code() in (KafkaError._FATAL, KafkaError._FENCED)
+
+
+CallOutcome = Literal["done", "failed", "hung"]
 
 
 def _within(seconds: float, call: Callable[[], object], beat: Callable[[], None]) -> bool:
@@ -537,6 +541,13 @@ class Pipeline:
         self._last_commit = time.monotonic()
 
     def _commit_transaction(self, batch: list[Message]) -> None:
+        """Commit the batch's outputs and input offsets as one transaction.
+
+        librdkafka's transactional calls can wait for a lost coordinator for ever, past their
+        own timeouts, even once the broker is back (confluentinc/librdkafka#5456, #5511), so
+        each call runs under a deadline. If the transaction cannot be committed or aborted
+        cleanly, the producer is replaced (see `_replace_producer`) and the batch is read again.
+        """
         positions: dict[tuple[str, int], int] = {}
         for message in batch:
             topic, partition, offset = _where(message)
@@ -544,60 +555,60 @@ class Pipeline:
         offsets = [TopicPartition(t, p, o) for (t, p), o in positions.items()]
         group = self._consumer.consumer_group_metadata()
         producer = self._producer
-        try:
-            beat, limit = self._metrics.beat, TRANSACTION_CALL_DEADLINE_SECONDS
-            finished = _within(
-                limit, lambda: producer.send_offsets_to_transaction(offsets, group, 30), beat
-            ) and _within(limit, lambda: producer.commit_transaction(60), beat)
-            if not finished:
-                self._replace_hung_producer()
-                self._rewind()
-        except KafkaException as exc:
-            error = _error_of(exc)
-            if _is_fatal(error):
-                raise  # fenced: no abort is possible; run() stops the worker
-            log.warning("transaction_aborted", code=error.name() if error else "unknown")
-            self._abort_transaction()
-            self._rewind()
-
-    def _replace_hung_producer(self) -> None:
-        """A transactional call outlived its deadline (librdkafka can wait for a lost group
-        coordinator for ever, past its own timeout: confluentinc/librdkafka#5456, #5511).
-
-        Its thread cannot be interrupted, so the producer is left to it, never destroyed (that
-        would wait for the same call), and a new one with the same transactional id takes
-        over: its init_transactions fences the old one and aborts the open transaction, whose
-        records are then read again from the committed offsets.
-        """
-        log.error("producer_hung_replaced", transactional_id=self._transactional_id)
-        self._abandoned.append(self._producer)
-        self._producer = make_producer(
-            self._config.kafka, self._config.pipeline, self._transactional_id
+        committed = self._bounded(
+            lambda: producer.send_offsets_to_transaction(offsets, group, 30),
+            lambda: producer.commit_transaction(60),
         )
-        self._until_done("init_transactions", lambda: self._producer.init_transactions(30))
+        if committed == "done":
+            return
+        if self._bounded(lambda: producer.abort_transaction(60)) != "done":
+            self._replace_producer()
+        self._rewind()
 
-    def _abort_transaction(self) -> None:
-        """Abort, retrying while the broker is unreachable: a broker outage is waited out in
-        exactly-once mode too. A fatal error (fenced) still stops the worker."""
-        self._until_done("abort_transaction", lambda: self._producer.abort_transaction(60))
-
-    def _until_done(self, what: str, call: Callable[[], object]) -> None:
-        """Call until it succeeds, backing off while its errors are retriable; raise others."""
-        delay = RETRY_FIRST_DELAY_SECONDS
-        while True:
+    def _bounded(self, *calls: Callable[[], object]) -> CallOutcome:
+        """Run transactional calls in turn, each under the deadline, until one fails or hangs.
+        A fatal error (fenced) is raised: no abort is possible; run() stops the worker."""
+        for call in calls:
             try:
-                call()
-                return
+                if not _within(TRANSACTION_CALL_DEADLINE_SECONDS, call, self._metrics.beat):
+                    log.warning("transaction_call_hung")
+                    return "hung"
             except KafkaException as exc:
                 error = _error_of(exc)
-                if error is None or _is_fatal(error) or not error.retriable():
+                if _is_fatal(error):
                     raise
-                log.warning(
-                    "transaction_call_retrying", call=what, code=error.name(), retry_in=delay
+                log.warning("transaction_call_failed", code=error.name() if error else "unknown")
+                return "failed"
+        return "done"
+
+    def _replace_producer(self) -> None:
+        """A new producer with the same transactional id takes over: its init_transactions
+        fences the old one and the broker aborts the open transaction.
+
+        A producer in which a call may still be blocked is kept, never destroyed: destroying
+        it would wait for that call. While the broker is away init is retried; a producer whose
+        init hangs is set aside the same way, so no attempt inherits a stuck coordinator lookup.
+        """
+        log.error("producer_replaced", transactional_id=self._transactional_id)
+        self._abandoned.append(self._producer)
+        delay = RETRY_FIRST_DELAY_SECONDS
+        producer: Producer | None = None
+        while True:
+            if producer is None:
+                producer = make_producer(
+                    self._config.kafka, self._config.pipeline, self._transactional_id
                 )
-                self._metrics.beat()  # waiting on the broker is alive, not hung
-                time.sleep(delay)
-                delay = min(RETRY_MAX_DELAY_SECONDS, delay * 2)
+            outcome = self._bounded(partial(producer.init_transactions, 30))
+            if outcome == "done":
+                self._producer = producer
+                return
+            if outcome == "hung":
+                self._abandoned.append(producer)
+                producer = None
+            log.warning("init_transactions_retrying", retry_in=delay)
+            self._metrics.beat()  # waiting on the broker is alive, not hung
+            time.sleep(delay)
+            delay = min(RETRY_MAX_DELAY_SECONDS, delay * 2)
 
     def _rewind(self) -> None:
         """After an abort, consume again from the committed offsets."""
