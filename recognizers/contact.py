@@ -27,7 +27,11 @@ from recognizers.base import PatternRecognizer
 
 # Dot-atom local part restricted to the characters real mailboxes use; `=`, `/` and friends are
 # legal in RFC 5322 but would glue `user=alice@example.com` into one "address".
+# The first alternative has no value group: it takes a URL's `scheme://user:password@` whole,
+# so the password and host of `postgres://app:pw@db.internal` are not read as an address (RE2
+# prefers the first alternative at a position; the URL password has its own recognizer).
 _EMAIL = (
+    r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@\"'<>]*@|"
     r"(?:^|[^\w.%+-])"
     r"([A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24})\b"
