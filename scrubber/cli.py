@@ -1,4 +1,4 @@
-"""`scrubber scrub | config validate | eval`: the command line, and the composition root."""
+"""`scrubber scrub | run | config validate | eval | kanon`: the command line and its wiring."""
 
 from __future__ import annotations
 
@@ -51,6 +51,14 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--baseline", choices=["none", "presidio"], default="none")
     evaluate.add_argument("--limit", type=int, default=0, help="first N records only (0: all)")
     evaluate.add_argument("--format", choices=["auto", "text", "json"], default="text")
+    kanon = commands.add_parser(
+        "kanon", help="k-anonymity of JSON lines over quasi-identifier fields (counts only)"
+    )
+    kanon.add_argument(
+        "--quasi", required=True, help="comma-separated field paths, e.g. user.age,user.zip"
+    )
+    kanon.add_argument("--k", type=int, default=5, help="smallest acceptable class (default 5)")
+    kanon.add_argument("files", nargs="*", type=Path, help="JSONL files (default: stdin)")
     return parser
 
 
@@ -116,10 +124,32 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kanon(args: argparse.Namespace) -> int:
+    """Exit 0 when every class holds at least k records, 1 when not (usable as a CI gate)."""
+    from scrubber.kanon import k_anonymity
+
+    quasi = tuple(path.strip() for path in args.quasi.split(",") if path.strip())
+    with ExitStack() as stack:
+        lines = (
+            line.decode("utf-8", "replace")
+            for stream in _inputs(args.files, stack)
+            for line in stream
+        )
+        try:
+            report = k_anonymity(lines, quasi, args.k)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+    print(json.dumps(report.as_dict()))
+    return 0 if report.k_anonymous else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     configure_logging(args.log_format, args.log_level)
-    handlers = {"scrub": _scrub, "run": _run, "config": _validate, "eval": _eval}
+    handlers = {
+        "scrub": _scrub, "run": _run, "config": _validate, "eval": _eval, "kanon": _kanon,
+    }  # fmt: skip
     handlers |= vault_cli.HANDLERS
     try:
         return handlers[args.command](args)
