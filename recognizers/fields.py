@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 
@@ -92,7 +92,7 @@ def fold_key(key: str) -> str:
     return _WORD_SPLIT.sub("_", _CAMEL.sub("_", key).lower()).strip("_")
 
 
-@cache
+@lru_cache(maxsize=8192)  # bounded: keys can carry ids, and workers run for weeks
 def hint_for_key(key: str) -> str | None:
     """The entity type a field of this name holds, if its name says so."""
     folded = fold_key(key)
@@ -102,6 +102,37 @@ def hint_for_key(key: str) -> str | None:
         if hint.key_pattern.match(folded):
             return hint.entity_type
     return None
+
+
+# `name` and `id` say nothing alone; under a parent that is a person they do. Elastic Common
+# Schema and OpenTelemetry log the login as `user.name` and the end user as `enduser.id`.
+_PERSON_PARENTS: dict[tuple[str, str], str] = {
+    ("user", "name"): "USERNAME",
+    ("enduser", "id"): "USERNAME",
+    ("enduser", "name"): "USERNAME",
+    **{
+        (parent, "name"): "PERSON"
+        for parent in (
+            "person", "customer", "patient", "contact", "author", "owner", "sender", "recipient",
+            "employee", "member", "applicant", "cardholder", "account_holder", "beneficiary",
+        )
+    },
+    ("client", "domain"): "HOSTNAME",
+    ("source", "domain"): "HOSTNAME",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=8192)  # bounded: keys can carry ids, and workers run for weeks
+def hint_for_path(path: str, key: str) -> str | None:
+    """The entity type a field holds, from its key (`email`) or its key and parent
+    (`user.name`, `customer.name`)."""
+    hint = hint_for_key(key)
+    if hint is not None:
+        return hint
+    segments = path.split(".")
+    if len(segments) < 2:
+        return None
+    return _PERSON_PARENTS.get((fold_key(segments[-2]), fold_key(key)))
 
 
 def value_is_sensitive(value: str) -> bool:

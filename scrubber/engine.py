@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from recognizers import default_recognizers
 from recognizers.base import PatternRecognizer
-from recognizers.fields import hint_for_key, value_is_sensitive
+from recognizers.fields import hint_for_path, value_is_sensitive
 from recognizers.proper_nouns import ProperNounRecognizer
 from scrubber.config import Config
 from scrubber.detection import Detector, TextItem, looks_like_free_text
@@ -128,7 +128,7 @@ class Scrubber:
                     record.replacements.append(Replacement(leaf.path, 0, len(leaf.text), "FIELD"))
                     record.changed = True
                 continue
-            hint = hint_for_key(leaf.key)
+            hint = hint_for_path(leaf.path, leaf.key)
             if hint is not None and self._enabled(hint) and value_is_sensitive(leaf.text):
                 leaf.write(self.policy.transform_for(hint)(leaf.text, hint))
                 record.counts[hint] += 1

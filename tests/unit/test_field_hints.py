@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from recognizers.fields import fold_key, hint_for_key, value_is_sensitive
+from recognizers.fields import fold_key, hint_for_key, hint_for_path, value_is_sensitive
 from scrubber.config import parse_config
 from scrubber.engine import Scrubber
 
@@ -57,3 +57,31 @@ def test_hinted_fields_are_scrubbed_whole_and_others_kept() -> None:
     assert out["card"] == {"cvv": "<SECRET>", "pin": "<SECRET>"}
     assert out["device"] == {"imei": "<IMEI>", "mac": "<MAC_ADDRESS>"}
     assert out["metrics"] == record["metrics"]
+
+
+@pytest.mark.parametrize(
+    ("path", "entity_type"),
+    [
+        ("user.name", "USERNAME"), ("client.user.name", "USERNAME"), ("enduser.id", "USERNAME"),
+        ("customer.name", "PERSON"), ("order.recipient.name", "PERSON"),
+        ("source.domain", "HOSTNAME"), ("user.email", "EMAIL_ADDRESS"),
+        ("service.name", None), ("host.name", None), ("user.id", None), ("name", None),
+        ("event.dataset", None),
+    ],
+)  # fmt: skip
+def test_name_and_id_take_their_meaning_from_the_parent(path: str, entity_type: str | None) -> None:
+    assert hint_for_path(path, path.rsplit(".", 1)[-1]) == entity_type
+
+
+def test_ecs_and_otel_records_lose_the_person_and_keep_the_service() -> None:
+    engine = Scrubber(parse_config({}))
+    record = {
+        "user": {"name": "jdoe", "id": "4711"},
+        "service": {"name": "checkout"},
+        "host": {"name": "web-01"},
+        "enduser": {"id": "mgarcia"},
+    }
+    out = json.loads(engine.scrub_batch([json.dumps(record)])[0].output)
+    assert out["user"] == {"name": "<USERNAME>", "id": "4711"}
+    assert out["enduser"] == {"id": "<USERNAME>"}
+    assert out["service"] == record["service"] and out["host"] == record["host"]
