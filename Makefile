@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 EVAL_DIR ?= ../shared/eval
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-unit test-slow test-pipeline test-chaos lint format eval bench bench-cli bench-pipeline bench-api soak profile check-structure services-up services-down kafka-up kafka-down pg-up pg-down clean
+.PHONY: help setup demo test test-unit test-slow test-pipeline test-chaos lint format eval bench bench-cli bench-pipeline bench-api soak profile check-structure services-up services-down kafka-up kafka-down pg-up pg-down chart-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -86,6 +86,17 @@ pg-up: ## start PostgreSQL on 127.0.0.1 (PG_PORT, default 55432)
 
 pg-down: ## stop PostgreSQL and remove its data
 	@bash scripts/postgres.sh down
+
+HELM ?= $(HOME)/.cache/scrubber/bin/helm
+
+$(HELM):
+	GOBIN=$(dir $(HELM)) go install helm.sh/helm/v3/cmd/helm@v3.22.0
+
+chart-check: setup $(HELM) ## helm lint + template (run and serve modes) + deploy/check_chart.py
+	$(HELM) lint deploy/helm/scrubber
+	$(HELM) template scrubber deploy/helm/scrubber | $(BIN)/python deploy/check_chart.py
+	$(HELM) template scrubber deploy/helm/scrubber --set mode=serve --set keys.existingSecret=k \
+		--set serviceMonitor.enabled=true | $(BIN)/python deploy/check_chart.py
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
