@@ -550,6 +550,16 @@ _STRUCTURED_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
         score=0.95,
     ),
     _vendor(
+        "pem_body_line",
+        # A key printed one line per log record: the BEGIN line is caught above, but each body
+        # line (64 base64 characters, 76 in MIME) is a record of its own with no context.
+        r"^[ \t]*([A-Za-z0-9+/]{60,76}={0,2})[ \t]*$",
+        (),
+        lambda v: _shape(60, 78, mixed_case=True, digit=True)(v) and entropy(v) >= 4.5,
+        value_group=1,
+        needs_digit=True,
+    ),
+    _vendor(
         "aws_secret_access_key",
         r"(?i)(?:aws[_.-]?secret(?:[_.-]?access)?[_.-]?key|secret[_.-]?access[_.-]?key)\\?[\"']?"
         r"[ \t]*(?:=>|:?=|:)[ \t]*\\?[\"']?([A-Za-z0-9/+=]+)",

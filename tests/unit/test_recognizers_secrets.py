@@ -116,7 +116,8 @@ HITS: list[tuple[str, list[Hit]]] = [
     (f"session cookie {JWT}; Path=/", [("jwt", JWT)]),
     (f"token tail: {JWT_CUT}", [("jwt", JWT_CUT)]),
     (f"claims={JWT_CLAIMS[:40]}", [("jwt", JWT_CLAIMS[:40])]),
-    # PEM: the whole block, multi-line, inside a JSON-ish string too.
+    # PEM: the whole block, multi-line, inside a JSON-ish string too; a body line logged alone.
+    (PEM_BODY.split("\n")[1], [("pem_body_line", PEM_BODY.split("\n")[1])]),
     (PEM_BLOCK, [("pem_private_key", PEM_BLOCK)]),
     (f'"private_key": "{PEM_BLOCK}",', [("pem_private_key", PEM_BLOCK)]),
     # Authorization headers: the value only.
@@ -245,6 +246,9 @@ NEAR_MISSES: list[str] = [
     "https://url:8000 @something else",
     # Look-alike structures.
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",  # a bare header: the same in every token
+    "A" * 64,
+    "digest " + fake("b64-digest", 64, ALNUM + "+/"),  # not a line of its own
+    fake("sha256-b64", 43, ALNUM + "+/") + "=",  # a SHA-256 digest in base64: 44 characters
     # Android object descriptors in token slots.
     "opening app wtoken = AppWindowToken{9f4ef63 token=Token{a64f992 ActivityRecord{de9231d}}}",
     "kid " + b64url({"alg": "RS256", "typ": "JWT", "kid": "2024-key"}),
