@@ -107,8 +107,10 @@ def _needs_retry(scrubbed: list[_Scrubbed]) -> bool:
 
 
 INSTANCE_ID_ENV = "SCRUBBER_INSTANCE_ID"
-# Longer than the timeouts we pass (30 s, 60 s): only a call stuck past its own timeout hits it.
-TRANSACTION_CALL_DEADLINE_SECONDS = 90.0
+# Every transactional call gets TRANSACTION_CALL_TIMEOUT_SECONDS; the deadline is longer, so only a
+# call stuck past its own timeout hits it. Together they bound how long an outage stalls a batch.
+TRANSACTION_CALL_TIMEOUT_SECONDS = 30
+TRANSACTION_CALL_DEADLINE_SECONDS = TRANSACTION_CALL_TIMEOUT_SECONDS + 15.0
 
 
 def _error_of(exc: KafkaException) -> KafkaError | None:
@@ -181,7 +183,7 @@ class Pipeline:
             config.kafka, config.pipeline, self._transactional_id
         )
         if self._exactly_once:
-            self._producer.init_transactions(30)
+            self._producer.init_transactions(TRANSACTION_CALL_TIMEOUT_SECONDS)
         self._abandoned: list[Producer] = []  # hung producers, never destroyed (see below)
         self._producer_failed = False
         self._consumer: Consumer = make_consumer(
@@ -556,12 +558,17 @@ class Pipeline:
         group = self._consumer.consumer_group_metadata()
         producer = self._producer
         committed = self._bounded(
-            lambda: producer.send_offsets_to_transaction(offsets, group, 30),
-            lambda: producer.commit_transaction(60),
+            lambda: producer.send_offsets_to_transaction(
+                offsets, group, TRANSACTION_CALL_TIMEOUT_SECONDS
+            ),
+            lambda: producer.commit_transaction(TRANSACTION_CALL_TIMEOUT_SECONDS),
         )
         if committed == "done":
             return
-        if self._bounded(lambda: producer.abort_transaction(60)) != "done":
+        if (
+            self._bounded(lambda: producer.abort_transaction(TRANSACTION_CALL_TIMEOUT_SECONDS))
+            != "done"
+        ):
             self._replace_producer()
         self._rewind()
 
@@ -598,7 +605,9 @@ class Pipeline:
                 producer = make_producer(
                     self._config.kafka, self._config.pipeline, self._transactional_id
                 )
-            outcome = self._bounded(partial(producer.init_transactions, 30))
+            outcome = self._bounded(
+                partial(producer.init_transactions, TRANSACTION_CALL_TIMEOUT_SECONDS)
+            )
             if outcome == "done":
                 self._producer = producer
                 return
