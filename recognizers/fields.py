@@ -33,6 +33,8 @@ FIELD_HINTS: tuple[FieldHint, ...] = (
             "api_key", "apikey", "access_key", "private_key", "token", "access_token",
             "refresh_token", "id_token", "auth_token", "session_token", "bearer", "authorization",
             "cookie", "set_cookie", "x_api_key", "credentials?", "passphrase", "signature",
+            # Card security codes and PINs: short digits no pattern could tell from any number.
+            "cvv", "cvv2", "cvc", "card_security_code", "pin", "pin_code",
         ),
     ),
     FieldHint(
@@ -55,8 +57,6 @@ FIELD_HINTS: tuple[FieldHint, ...] = (
     FieldHint("US_SSN", _keys("ssn", "social_security_number")),
     FieldHint("POSTAL_CODE", _keys("zip", "zip_code", "zipcode", "postal_code", "postcode")),
     FieldHint("AGE", _keys("age", "age_years")),
-    # Card security codes and PINs: short digits no pattern could tell from any other number.
-    FieldHint("SECRET", _keys("cvv", "cvv2", "cvc", "card_security_code", "pin", "pin_code")),
     FieldHint("CREDIT_CARD", _keys("card_number", "credit_card", "credit_card_number", "pan")),
     FieldHint("IBAN_CODE", _keys("iban")),
     FieldHint("US_BANK_NUMBER", _keys("account_number", "bank_account", "bank_account_number")),
