@@ -323,6 +323,13 @@ def _pem_block(value: str) -> bool:
     return body_chars >= 32 and not _MASK_RUN.search(body)
 
 
+_BASE64_LINE_SHAPE = _shape(60, 78, mixed_case=True, digit=True)
+
+
+def _pem_body_line(value: str) -> bool:
+    return _BASE64_LINE_SHAPE(value) and entropy(value) >= 4.5
+
+
 def _prefixed_json(value: str) -> bool:
     """`ops_eyJ…`, `glc_eyJ…`, `sntrys_eyJ…`: a vendor prefix over base64 JSON, 40+ chars."""
     return len(value) >= 40 and _random_token(value.split("_", 1)[1])
@@ -555,7 +562,7 @@ _STRUCTURED_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
         # line (64 base64 characters, 76 in MIME) is a record of its own with no context.
         r"^[ \t]*([A-Za-z0-9+/]{60,76}={0,2})[ \t]*$",
         (),
-        lambda v: _shape(60, 78, mixed_case=True, digit=True)(v) and entropy(v) >= 4.5,
+        _pem_body_line,
         value_group=1,
         needs_digit=True,
     ),
