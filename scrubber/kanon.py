@@ -19,9 +19,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-# A record without a field still belongs to a class: "missing" is a value like any other.
-_MISSING = object()
-
 
 @dataclass(frozen=True)
 class KAnonymityReport:
@@ -54,23 +51,20 @@ class KAnonymityReport:
         }
 
 
-def _value_at(record: Any, path: str) -> Any:
-    """The value at a dotted path (`user.address.zip`), or _MISSING."""
+def _value_at(record: Any, path: str) -> tuple[bool, Any]:
+    """(present, value) at a dotted path (`user.address.zip`). A record without the field still
+    belongs to a class: "missing" is a value like any other, distinct from `null`."""
     current = record
     for key in path.split("."):
         if not isinstance(current, dict) or key not in current:
-            return _MISSING
+            return False, None
         current = current[key]
-    return current
+    return True, current
 
 
 def _class_key(record: Any, quasi_identifiers: tuple[str, ...]) -> str:
     values = [_value_at(record, path) for path in quasi_identifiers]
-    return (
-        json.dumps([None if v is _MISSING else v for v in values], sort_keys=True, default=str)
-        + "|"
-        + "".join("m" if v is _MISSING else "p" for v in values)
-    )
+    return json.dumps(values, sort_keys=True, default=str)
 
 
 def k_anonymity(

@@ -539,7 +539,8 @@ class Pipeline:
                 done = self._consumer.commit(offsets=partitions, asynchronous=False) or []
                 self._on_commit(None, done)
         except KafkaException as exc:
-            log.warning("commit_failed", code=exc.args[0].name() if exc.args else "unknown")
+            error = _error_of(exc)
+            log.warning("commit_failed", code=error.name() if error else "unknown")
         self._last_commit = time.monotonic()
 
     def _commit_transaction(self, batch: list[Message]) -> None:
