@@ -408,12 +408,12 @@ class ProperNounRecognizer:
         for index, token in enumerate(tokens):
             lowered = token.lowered.rstrip(".")
             previous = tokens[index - 1].lowered.rstrip(".") if index else ""
+            english = self.is_english(lowered)
             # `Mr. smith` in lower-case chat; in cased text `Sir bot` is a word, not a name.
             after_title = previous in _TITLES and (
-                lowercase_style or self._is_capitalised(token.word) or not self.is_english(lowered)
+                lowercase_style or self._is_capitalised(token.word) or not english
             )
             after_naming = _NAMING.search(text[max(0, token.start - 24) : token.start]) is not None
-            english = self.is_english(lowered)
             lower_name = lowercase_style and lowered in self._given and not english
             if after_title or after_naming or lower_name:
                 end = self._extend_name(tokens, index)
