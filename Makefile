@@ -92,11 +92,11 @@ HELM ?= $(HOME)/.cache/scrubber/bin/helm
 $(HELM):
 	GOBIN=$(dir $(HELM)) go install helm.sh/helm/v3/cmd/helm@v3.22.0
 
-chart-check: setup $(HELM) ## helm lint + template (run and serve modes) + deploy/check_chart.py
-	$(HELM) lint deploy/helm/scrubber
-	$(HELM) template scrubber deploy/helm/scrubber | $(BIN)/python deploy/check_chart.py
-	$(HELM) template scrubber deploy/helm/scrubber --set mode=serve --set keys.existingSecret=k \
-		--set serviceMonitor.enabled=true | $(BIN)/python deploy/check_chart.py
+chart-check: setup $(HELM) ## helm lint + template (run and serve modes) + scripts/check_chart.py
+	$(HELM) lint helm
+	$(HELM) template scrubber helm | $(BIN)/python scripts/check_chart.py
+	$(HELM) template scrubber helm --set mode=serve --set keys.existingSecret=k \
+		--set serviceMonitor.enabled=true | $(BIN)/python scripts/check_chart.py
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -151,16 +151,9 @@ def serve_presidio(port: int) -> None:
     """LLM Guard's Anonymize scanner in miniature: Presidio analyze + anonymize per request."""
     import uvicorn
     from fastapi import FastAPI
-    from presidio_analyzer import AnalyzerEngine
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
-    from presidio_anonymizer import AnonymizerEngine
+    from scrubber.baseline import presidio_engines
 
-    import scrubber  # noqa: F401  # makes tldextract offline, as in production
-
-    nlp = NlpEngineProvider(nlp_configuration={
-        "nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": MODEL}],
-    }).create_engine()  # fmt: skip
-    analyzer, anonymizer = AnalyzerEngine(nlp_engine=nlp), AnonymizerEngine()
+    analyzer, anonymizer = presidio_engines(MODEL)
     app = FastAPI()
 
     @app.get("/healthz")

@@ -44,18 +44,9 @@ def _rate(
 
 
 def _presidio() -> Callable[[list[str]], object]:
-    from presidio_analyzer import AnalyzerEngine
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
-    from presidio_anonymizer import AnonymizerEngine
+    from scrubber.baseline import presidio_engines
 
-    nlp = NlpEngineProvider(
-        nlp_configuration={
-            "nlp_engine_name": "spacy",
-            "models": [{"lang_code": "en", "model_name": MODEL}],
-        }
-    ).create_engine()
-    analyzer = AnalyzerEngine(nlp_engine=nlp)
-    anonymizer = AnonymizerEngine()
+    analyzer, anonymizer = presidio_engines(MODEL)
 
     def run(texts: list[str]) -> object:
         return [

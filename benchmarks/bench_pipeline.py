@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.corpus import mixed_corpus
 from scrubber.config import parse_config
 from scrubber.engine import Scrubber
-from scrubber.runner import PASSTHROUGH_ENV, PASSTHROUGH_VALUE
+from scrubber.pipeline.runner import PASSTHROUGH_ENV, PASSTHROUGH_VALUE
 
 REPO = Path(__file__).resolve().parents[1]
 BATCH = 500  # pipeline.batch_max_records, and the engine's batch in the baseline

@@ -13,9 +13,18 @@ from typing import Any
 
 import re2
 
-from scrubber.models import Finding
-
 Validator = Callable[[str], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A detected entity: [start, end) in code points of the string it was found in."""
+
+    start: int
+    end: int
+    entity_type: str
+    score: float
+    recognizer: str
 
 
 @dataclass(frozen=True)

@@ -592,6 +592,7 @@ USERNAME_HOME_DIRECTORY = PatternRecognizer(
     score=0.7,
 )
 
+
 def _is_user_list(value: str) -> bool:
     names = [n.strip() for n in value.split(",")]
     return all(_is_keyed_user_name(n) for n in names)

@@ -25,8 +25,8 @@ from importlib import resources
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from recognizers.base import Finding
 from recognizers.places import COUNTRIES, MULTI_WORD_COUNTRIES
-from scrubber.models import Finding
 
 _CHUNK = re.compile(r"\S+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?")

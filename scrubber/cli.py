@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from connectors.stdio import batched, read_lines
-from scrubber import vault_cli
+from scrubber.api import serve
 from scrubber.config import load_config
 from scrubber.errors import ConfigError, ScrubberError
 from scrubber.log import configure_logging, get_logger
+from scrubber.vault import cli as vault_cli
 
 EXIT_CONFIG = 2
 
@@ -25,7 +26,8 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-format", choices=["json", "console"], default="json")
     parser.add_argument("--log-level", default="info")
     commands = parser.add_subparsers(dest="command", required=True)
-    vault_cli.register(commands)  # serve, vault access|erase|restore, audit verify
+    serve.register(commands)  # serve
+    vault_cli.register(commands)  # vault access|erase|restore, audit verify
 
     scrub = commands.add_parser("scrub", help="scrub lines from files or stdin to stdout")
     scrub.add_argument("--config", type=Path, help="YAML config (default: embedded policy)")
@@ -72,13 +74,13 @@ def _inputs(files: list[Path], stack: ExitStack) -> Iterator[BinaryIO]:
 
 def _scrub(args: argparse.Namespace) -> int:
     # Heavy imports (spaCy) only for commands that scrub.
-    from scrubber.engine import Scrubber
     from scrubber.stream import scrub_stream
+    from scrubber.vault.tokens import scrubber_for
 
     log = get_logger("scrubber.scrub")
     started = time.monotonic()
     config = load_config(args.config)
-    engine = Scrubber(config) if args.workers <= 1 else None
+    engine = scrubber_for(config) if args.workers <= 1 else None
     log.info("engine_ready", config_hash=config.digest(), workers=args.workers,
              seconds=round(time.monotonic() - started, 3))  # fmt: skip
     out = sys.stdout.buffer
@@ -100,14 +102,14 @@ def _scrub(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from scrubber.runner import run
+    from scrubber.pipeline.runner import run
 
     return run(args.config, args.workers, args.metrics_port, args.log_format)
 
 
 def _validate(args: argparse.Namespace) -> int:
     config = load_config(args.file)
-    from scrubber.keys import load_keys
+    from scrubber.engine.keys import load_keys
 
     load_keys(config)
     print(json.dumps({"valid": True, "file": str(args.file), "config_hash": config.digest()}))
@@ -150,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {
         "scrub": _scrub, "run": _run, "config": _validate, "eval": _eval, "kanon": _kanon,
     }  # fmt: skip
-    handlers |= vault_cli.HANDLERS
+    handlers |= serve.HANDLERS | vault_cli.HANDLERS
     try:
         return handlers[args.command](args)
     except ConfigError as exc:

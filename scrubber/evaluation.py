@@ -137,9 +137,9 @@ def _evaluate_file(records: list[dict[str, Any]], predict: Predictor) -> dict[st
 
 
 def scrubber_predictor(config: Config) -> Predictor:
-    from scrubber.engine import Scrubber
+    from scrubber.vault.tokens import scrubber_for
 
-    engine = Scrubber(config)
+    engine = scrubber_for(config)
 
     def predict(texts: list[str]) -> list[list[Span]]:
         out: list[list[Span]] = []
@@ -158,16 +158,9 @@ def scrubber_predictor(config: Config) -> Predictor:
 
 def presidio_predictor(model: str) -> Predictor:
     """Vanilla Presidio: AnalyzerEngine defaults with the same spaCy model, one text at a time."""
-    from presidio_analyzer import AnalyzerEngine
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
+    from scrubber.baseline import presidio_engines
 
-    provider = NlpEngineProvider(
-        nlp_configuration={
-            "nlp_engine_name": "spacy",
-            "models": [{"lang_code": "en", "model_name": model}],
-        }
-    )
-    analyzer = AnalyzerEngine(nlp_engine=provider.create_engine())
+    analyzer, _ = presidio_engines(model)
 
     def predict(texts: list[str]) -> list[list[Span]]:
         return [

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Format = Literal["auto", "text", "json"]
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """A detected entity: [start, end) in code points of the string it was found in."""
+class Strict(BaseModel):
+    """The base of every config model: unknown keys are errors (a typo must not be ignored),
+    and a validated config is frozen."""
 
-    start: int
-    end: int
-    entity_type: str
-    score: float
-    recognizer: str
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Outcome(StrEnum):
@@ -37,12 +38,14 @@ class Reason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Replacement:
-    """Where a value was replaced: field path ("" for text), [start, end) in the input string."""
+    """Where a value was replaced: field path ("" for text), [start, end) in the input string,
+    and the operator that replaced it (as named in the config), so nobody re-derives it."""
 
     path: str
     start: int
     end: int
     entity_type: str
+    operator: str
 
 
 @dataclass(slots=True)

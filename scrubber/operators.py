@@ -1,4 +1,10 @@
-"""Operators: what replaces a detected value. Pure functions of (value, entity type, key)."""
+"""Operators: what replaces a detected value. Each operator's typed params (the YAML under
+`policy:`) sit beside its transform; transforms are pure functions of (value, entity type).
+
+The `vault` operator is the one that keeps something: it hands the value to a `TokenSink` (the
+port the engine is given; `scrubber.vault` provides the real one, `MemoryTokenSink` is the test
+double), and the engine flushes the sink once per batch before any record leaves.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +12,88 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Annotated, Literal, Protocol
 
-from scrubber.config import (
-    GeneralizeOp,
-    HashOp,
-    KeepOp,
-    MaskOp,
-    Operator,
-    RedactOp,
-    ReplaceOp,
-    TokenOp,
-    VaultOp,
-)
+from pydantic import Field
 
-if TYPE_CHECKING:
-    from scrubber.vault import TokenRecorder
+from scrubber.errors import ConfigError
+from scrubber.models import Strict
 
 Transform = Callable[[str, str], str]
+
+
+class RedactOp(Strict):
+    """Replace the value with a fixed placeholder that says nothing about it."""
+
+    type: Literal["redact"]
+    placeholder: str = "[REDACTED]"
+
+
+class ReplaceOp(Strict):
+    """Replace the value with its type label, e.g. `<EMAIL_ADDRESS>`, or a fixed `new_value`."""
+
+    type: Literal["replace"]
+    new_value: str | None = None
+
+
+class MaskOp(Strict):
+    """Overwrite every character but the last `keep_last` with `char`."""
+
+    type: Literal["mask"]
+    char: str = Field("*", min_length=1, max_length=1)
+    keep_last: int = Field(4, ge=0, le=16)
+
+
+class HashOp(Strict):
+    """Keyed HMAC-SHA256 of the value, hex, truncated to `length` characters."""
+
+    type: Literal["hash"]
+    key: str = "default"
+    length: int = Field(16, ge=8, le=64)
+
+
+class TokenOp(Strict):
+    """Deterministic keyed pseudonym `<TYPE_hex>`: same value, type and key give the same token."""
+
+    type: Literal["token"]
+    key: str = "default"
+    length: int = Field(8, ge=8, le=32)
+
+
+class KeepOp(Strict):
+    """Leave the value as it is (an explicit, audited decision)."""
+
+    type: Literal["keep"]
+
+
+class VaultOp(Strict):
+    """Reversible token `<TYPE_V1_hex>`: a keyed token, the value sealed in the token vault."""
+
+    type: Literal["vault"]
+    key: str = "default"
+    # Longer than `token`: two values sharing a token would make one of them unrevealable.
+    length: int = Field(16, ge=12, le=32)
+
+
+class GeneralizeOp(Strict):
+    """Coarsen a quasi-identifier instead of removing it, so records stay countable by group:
+    small numbers to bands (`34` -> `30-39`, `95` -> `90+`), dates to their year
+    (`1985-04-12` -> `1985`), codes with digits to a prefix (`94107` -> `941**`). A value of
+    none of these shapes (a name) gets its type label: nothing is ever left as it was."""
+
+    type: Literal["generalize"]
+    band: int = Field(10, ge=2, le=100)
+    # Numbers from `top` up become `{top}+`: few people are 95, so 95 alone singles one out
+    # (HIPAA's Safe Harbor aggregates ages over 89).
+    top: int = Field(90, ge=2, le=1000)
+    keep_prefix: int = Field(3, ge=0, le=10)
+
+
+Operator = Annotated[
+    RedactOp | ReplaceOp | MaskOp | HashOp | TokenOp | KeepOp | VaultOp | GeneralizeOp,
+    Field(discriminator="type"),
+]
+KEYED_OPERATORS = (HashOp, TokenOp, VaultOp)
 
 # Our own replacement outputs. Detection skips them, so scrubbing twice changes nothing.
 PLACEHOLDER_PATTERN = re.compile(r"<[A-Z][A-Z0-9_]*?(?:_[0-9a-f]{8,32})?>|\[REDACTED\]")
@@ -37,6 +107,49 @@ def _digest(key: bytes, entity_type: str, value: str) -> str:
 def token_for(key: bytes, entity_type: str, value: str, length: int = 8) -> str:
     """The keyed pseudonym of a value: stable across processes and restarts for one key."""
     return f"<{entity_type}_{_digest(key, entity_type, value)[:length]}>"
+
+
+def vault_token(key: bytes, version: int, entity_type: str, value: str, length: int) -> str:
+    """A reversible token: `<TYPE_V{key version}_hex>`; the hex is the `token` operator's."""
+    return f"<{entity_type}_V{version}_{_digest(key, entity_type, value)[:length]}>"
+
+
+class TokenSink(Protocol):
+    """Where the `vault` operator's values go. Not thread-safe: one engine call at a time."""
+
+    def transform(self, key: bytes, length: int) -> Transform:
+        """The `vault` operator bound to its token key: (value, entity type) -> token."""
+        ...
+
+    def flush(self) -> frozenset[str]:
+        """Store what the transforms handed over; the tokens that could NOT be stored (empty when
+        all are durable). Records carrying them must fail closed."""
+        ...
+
+
+class MemoryTokenSink:
+    """A TokenSink in a dict, for tests: `available = False` makes every flush fail."""
+
+    def __init__(self, version: int = 1) -> None:
+        self.version = version
+        self.available = True
+        self.stored: dict[str, str] = {}
+        self._pending: dict[str, str] = {}
+
+    def transform(self, key: bytes, length: int) -> Transform:
+        def vault(value: str, entity_type: str) -> str:
+            token = vault_token(key, self.version, entity_type, value, length)
+            self._pending[token] = value
+            return token
+
+        return vault
+
+    def flush(self) -> frozenset[str]:
+        pending, self._pending = self._pending, {}
+        if not self.available:
+            return frozenset(pending)
+        self.stored.update(pending)
+        return frozenset()
 
 
 def _mask(value: str, char: str, keep_last: int) -> str:
@@ -74,7 +187,7 @@ def generalize(value: str, entity_type: str, op: GeneralizeOp) -> str:
 
 
 def build_transform(
-    op: Operator, keys: dict[str, bytes], vault: TokenRecorder | None = None
+    op: Operator, keys: dict[str, bytes], sink: TokenSink | None = None
 ) -> Transform:
     """Bind an operator's params (and key) once, at start-up; the result is called per value."""
     match op:
@@ -97,8 +210,11 @@ def build_transform(
         case GeneralizeOp():
             return lambda value, entity_type: generalize(value, entity_type, op)
         case VaultOp(key=name, length=length):
-            # The value goes into the recorder's buffer; the engine stores it once per batch.
-            if vault is None:
-                raise ValueError("the vault operator needs the engine's token recorder")
-            return vault.transform(keys[name], length)
+            # The value goes into the sink's buffer; the engine flushes it once per batch.
+            if sink is None:
+                raise ConfigError(
+                    "the vault operator needs a token vault, and this command opened none "
+                    "(build the engine with `scrubber.vault.tokens.scrubber_for`)"
+                )
+            return sink.transform(keys[name], length)
     raise AssertionError(f"unhandled operator {op!r}")

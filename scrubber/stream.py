@@ -16,8 +16,9 @@ from pathlib import Path
 from connectors.stdio import Line, OversizedLine
 from scrubber.config import load_config
 from scrubber.engine import Scrubber
-from scrubber.formats import Format, placeholder
-from scrubber.models import Outcome, Reason
+from scrubber.engine.formats import placeholder
+from scrubber.models import Format, Outcome, Reason
+from scrubber.vault.tokens import scrubber_for
 
 
 @dataclass(slots=True)
@@ -49,7 +50,7 @@ _worker_engine: Scrubber | None = None
 
 def _start_worker(config_path: Path | None) -> None:
     global _worker_engine  # noqa: PLW0603  # one engine per worker process, built once
-    _worker_engine = Scrubber(load_config(config_path))
+    _worker_engine = scrubber_for(load_config(config_path))
 
 
 def _work(job: tuple[list[Line], Format]) -> BatchOutput:
@@ -66,7 +67,7 @@ def scrub_stream(
 ) -> Iterator[BatchOutput]:
     """Scrubbed batches in input order."""
     if workers <= 1:
-        local = engine or Scrubber(load_config(config_path))
+        local = engine or scrubber_for(load_config(config_path))
         for batch in batches:
             yield scrub_lines(local, batch, fmt)
         return

@@ -43,7 +43,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from benchmarks.corpus import mixed_corpus
-from scrubber.vault import TOKEN_PATTERN
+from scrubber.vault.tokens import TOKEN_PATTERN
 
 pytestmark = pytest.mark.integration
 

@@ -14,10 +14,9 @@ import pytest
 
 from scrubber import __version__
 from scrubber.config import parse_config
-from scrubber.formats import Format
-from scrubber.metrics import PipelineMetrics
-from scrubber.models import Outcome, Reason, RecordResult
-from scrubber.pipeline import Pipeline
+from scrubber.models import Format, Outcome, Reason, RecordResult
+from scrubber.pipeline.loop import Pipeline
+from scrubber.pipeline.metrics import PipelineMetrics
 from tests.integration.conftest import Kafka, pipeline_config, seq_of
 
 pytestmark = pytest.mark.integration

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deploy.check_chart import CONFIG_PATH, check
+from scripts.check_chart import CONFIG_PATH, check
 from scrubber.config import parse_config
 from scrubber.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
-CHART = ROOT / "deploy" / "helm" / "scrubber"
+CHART = ROOT / "helm"
 
 
 def test_chart_default_config_is_a_valid_scrubber_config() -> None:

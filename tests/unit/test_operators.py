@@ -2,8 +2,18 @@ from __future__ import annotations
 
 import pytest
 
-from scrubber.config import GeneralizeOp, HashOp, KeepOp, MaskOp, RedactOp, ReplaceOp, TokenOp
-from scrubber.operators import PLACEHOLDER_PATTERN, build_transform, token_for
+from scrubber.operators import (
+    PLACEHOLDER_PATTERN,
+    GeneralizeOp,
+    HashOp,
+    KeepOp,
+    MaskOp,
+    RedactOp,
+    ReplaceOp,
+    TokenOp,
+    build_transform,
+    token_for,
+)
 
 KEYS = {"default": b"a" * 32, "other": b"b" * 32}
 

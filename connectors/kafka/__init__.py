@@ -1,0 +1,1 @@
+"""Kafka on confluent-kafka: clients (and KafkaRecord), transactions (exactly-once)."""

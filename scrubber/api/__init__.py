@@ -1,0 +1,1 @@
+"""`scrubber serve`: the HTTP API (app, models, serve)."""

@@ -1,0 +1,85 @@
+"""`scrubber serve`: builds the app from one config (engine, its token vault, the gatekeeper)
+and runs it under uvicorn, with uvicorn's own logs routed through structlog."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from scrubber.api.app import create_app
+from scrubber.config import Config, load_config
+from scrubber.log import get_logger
+from scrubber.vault.access import AccessControl, open_gatekeeper
+from scrubber.vault.tokens import open_recorder
+
+log = get_logger("scrubber.vault_cli")
+
+
+def register(commands: Any) -> None:
+    """Add `serve` to the `scrubber` subcommands."""
+    serve = commands.add_parser("serve", help="the HTTP API: scrub, restore, subject rights")
+    serve.add_argument("--config", type=Path, help="YAML config (default: embedded policy)")
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
+    serve.add_argument("--port", type=int, default=8080)
+
+
+def build_app(config: Config, environ: Mapping[str, str] | None = None) -> FastAPI:
+    """The API as `scrubber serve` runs it: the engine writes tokens to the vault the config
+    names, and /readyz pings every store this process uses."""
+    from scrubber.engine import Scrubber
+
+    recorder = open_recorder(config, environ)
+    engine = Scrubber(config, environ=environ, token_sink=recorder)
+    gatekeeper = open_gatekeeper(config, environ) if config.vault is not None else None
+    access = gatekeeper.access if gatekeeper is not None else AccessControl(config.access, environ)
+    stores = [] if recorder is None else [recorder.store]
+    return create_app(config, engine, access, gatekeeper, stores)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from scrubber.api.app import create_app
+    from scrubber.engine import Scrubber
+    from scrubber.vault.access import AccessControl, open_gatekeeper
+
+    config = load_config(args.config)
+    engine = Scrubber(config)
+    gatekeeper = open_gatekeeper(config) if config.vault is not None else None
+    access = gatekeeper.access if gatekeeper is not None else AccessControl(config.access)
+    app = create_app(config, engine, access, gatekeeper)
+    # The model, vocabularies and word lists are hundreds of thousands of long-lived objects: keep
+    # them out of the collector's full passes, which would otherwise stall requests.
+    gc.collect()
+    gc.freeze()
+    _route_server_logs()
+    log.info("serve_ready", host=args.host, port=args.port, config_hash=config.digest(),
+             vault=config.vault.store if config.vault else None)  # fmt: skip
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False,
+                timeout_graceful_shutdown=10)  # fmt: skip
+    return 0
+
+
+class _ServerLogs(logging.Handler):
+    """uvicorn's own messages, as structured events, without tracebacks: an exception's text
+    can quote a request, and the API has already answered with a fixed error."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        get_logger("scrubber.server").log(record.levelno, "server", message=record.getMessage())
+
+
+def _route_server_logs() -> None:
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers = [_ServerLogs()]
+        logger.propagate = False
+        logger.setLevel(logging.INFO)
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {"serve": _serve}

@@ -1,0 +1,116 @@
+"""The typed configuration: one YAML file, validated at start, frozen afterwards.
+
+One module per YAML section: `engine` (detection, limits, policy), `pipeline` (kafka, routes,
+quarantine, pipeline), `vault` (vault, access); `base` holds what they share (`Strict`,
+`SecretSource`, `read_secret`). Operators' params live beside their transforms in
+`scrubber.operators`. Secrets never live here: a key is named by the environment variable or file
+that holds it. Errors name the key path of the bad value (`ConfigError`), so `scrubber config
+validate` can print something a person can act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import ValidationError, model_validator
+
+from scrubber.config.base import KeySource, SecretSource, Strict, read_secret
+from scrubber.config.engine import DetectionConfig, LimitsConfig, NerConfig, PolicyConfig
+from scrubber.config.pipeline import KafkaConfig, PipelineConfig, QuarantineConfig, RouteConfig
+from scrubber.config.vault import AccessConfig, ApiKeyConfig, RoleConfig, VaultConfig
+from scrubber.errors import ConfigError
+from scrubber.operators import KEYED_OPERATORS, Operator, VaultOp
+
+__all__ = [
+    "AccessConfig", "ApiKeyConfig", "Config", "DetectionConfig", "KafkaConfig", "KeySource",
+    "LimitsConfig", "NerConfig", "PipelineConfig", "PolicyConfig", "QuarantineConfig",
+    "RoleConfig", "RouteConfig", "SecretSource", "VaultConfig", "load_config", "parse_config",
+    "read_secret",
+]  # fmt: skip
+
+
+class Config(Strict):
+    version: Literal[1] = 1
+    detection: DetectionConfig = DetectionConfig()
+    limits: LimitsConfig = LimitsConfig()
+    policy: PolicyConfig = PolicyConfig()
+    keys: dict[str, KeySource] = {}
+    # `scrubber run` (see pipeline_config.py); unused by `scrub`.
+    kafka: KafkaConfig = KafkaConfig()
+    routes: tuple[RouteConfig, ...] = ()
+    quarantine: QuarantineConfig = QuarantineConfig()
+    pipeline: PipelineConfig = PipelineConfig()
+    # The token vault and who may reveal from it (see vault_config.py and docs/vault.md).
+    vault: VaultConfig | None = None
+    access: AccessConfig = AccessConfig()
+
+    @model_validator(mode="after")
+    def _keyed_operators_name_known_keys(self) -> Config:
+        for where, op in self.operators_with_paths():
+            if isinstance(op, KEYED_OPERATORS) and op.key not in self.keys:
+                raise ValueError(
+                    f"{where} uses key {op.key!r}, which is not defined under `keys` "
+                    f"(add `keys: {{{op.key}: {{env: SCRUBBER_{op.key.upper()}_KEY}}}}`)"
+                )
+        return self
+
+    def operators_with_paths(self) -> list[tuple[str, Operator]]:
+        found: list[tuple[str, Operator]] = [("policy.default", self.policy.default)]
+        found += [(f"policy.entities.{k}", v) for k, v in self.policy.entities.items()]
+        found += [(f"policy.fields.{k}", v) for k, v in self.policy.fields.items()]
+        return found
+
+    def digest(self) -> str:
+        """A short stable hash of the effective config: ties output to a config version."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @model_validator(mode="after")
+    def _vault_operators_have_a_vault(self) -> Config:
+        for where, op in self.operators_with_paths():
+            if isinstance(op, VaultOp) and self.vault is None:
+                raise ValueError(
+                    f"{where} uses the vault operator, but there is no `vault:` section (add "
+                    "`vault: {encryption_keys: {1: {env: SCRUBBER_VAULT_KEY_V1}}, active_key: 1}`)"
+                )
+        return self
+
+
+def _format_errors(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        path = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        lines.append(f"{path}: {item['msg']}")
+    return "; ".join(lines)
+
+
+def parse_config(data: Any, source: str = "<config>") -> Config:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping, got {type(data).__name__}")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {_format_errors(exc)}") from None
+
+
+def load_config(path: Path | None) -> Config:
+    """The config at `path`, or the embedded default when no path is given."""
+    if path is None:
+        text = resources.files("scrubber").joinpath("default_config.yaml").read_text("utf-8")
+        return parse_config(yaml.safe_load(text), "embedded default")
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    return parse_config(data, str(path))

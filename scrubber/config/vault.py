@@ -1,0 +1,81 @@
+"""Config sections of the token vault and re-identification: `vault:` and `access:`.
+
+Part of the one YAML file (`Config.vault`, `Config.access`). Every secret here (encryption keys,
+the PostgreSQL DSN with its password, API keys) is named by the environment variable or file that
+holds it, never written in the YAML (`config.base.read_secret` reads one).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+
+from scrubber.config.base import SecretSource, Strict
+
+
+class VaultConfig(Strict):
+    """Where vaulted values live, the keys that seal them, and how long they are kept."""
+
+    store: Literal["sqlite", "postgres"] = "sqlite"
+    sqlite_path: Path = Path("scrubber-vault.db")
+    # The DSN carries a password, so it is read from the environment or a file.
+    postgres_dsn: SecretSource | None = None
+    # AES-256-GCM key material per key version; the active version seals new values and is
+    # written into each token (`<EMAIL_ADDRESS_V2_...>`), so old tokens still find their key.
+    encryption_keys: dict[int, SecretSource]
+    active_key: int
+    # Versions whose key was destroyed on purpose: their tokens can never be revealed again.
+    retired_keys: tuple[int, ...] = ()
+    # How long a value is kept after the last record that used it, per entity type ("*" for
+    # every other type): seconds or an ISO 8601 duration such as P30D. No entry: kept until erased.
+    ttl: dict[str, timedelta] = {}
+    # The hash-chained audit log: a JSONL file, or (default) tables in the vault store.
+    audit_log: Path | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> VaultConfig:
+        if not 1 <= self.active_key <= 9999 or any(
+            not 1 <= v <= 9999 for v in (*self.encryption_keys, *self.retired_keys)
+        ):
+            raise ValueError("key versions are numbers from 1 to 9999")
+        if self.active_key not in self.encryption_keys:
+            raise ValueError(f"active_key {self.active_key} has no entry under encryption_keys")
+        if retired := sorted(set(self.retired_keys) & set(self.encryption_keys)):
+            raise ValueError(
+                f"key versions {retired} are retired; remove them from encryption_keys"
+            )
+        if self.store == "postgres" and self.postgres_dsn is None:
+            raise ValueError("store: postgres needs `postgres_dsn: {env: SCRUBBER_VAULT_DSN}`")
+        if any(ttl.total_seconds() <= 0 for ttl in self.ttl.values()):
+            raise ValueError("every ttl must be positive")
+        return self
+
+
+class RoleConfig(Strict):
+    """What a role may do: reveal these entity types ("*": every type), and serve subject rights."""
+
+    reveal: tuple[str, ...] = ()
+    subject_rights: bool = False
+
+
+class ApiKeyConfig(SecretSource):
+    role: str
+
+
+class AccessConfig(Strict):
+    """Roles, and API keys mapped to roles. The name of a key is what the audit log records."""
+
+    roles: dict[str, RoleConfig] = {}
+    api_keys: dict[str, ApiKeyConfig] = {}
+    # A sidecar on loopback usually lets its pod scrub freely; a shared service may not.
+    scrub_requires_key: bool = False
+
+    @model_validator(mode="after")
+    def _keys_name_known_roles(self) -> AccessConfig:
+        for name, key in self.api_keys.items():
+            if key.role not in self.roles:
+                raise ValueError(f"api_keys.{name} names role {key.role!r}, not under `roles`")
+        return self

@@ -1,0 +1,331 @@
+"""Detection over a batch of strings: one pattern pass on every string, NER on free text only.
+
+Pure: strings in, findings out. Failures are values (a `Reason` for the string), so one poisoned
+record fails closed without stopping the batch.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import re2
+
+from recognizers.base import Finding, PatternRecognizer
+from recognizers.proper_nouns import ProperNounRecognizer
+from scrubber.config import DetectionConfig, LimitsConfig
+from scrubber.engine.cache import BoundedCache
+from scrubber.engine.ner import NerDetector
+from scrubber.engine.normalize import Normalized, normalize
+from scrubber.errors import DetectionFailed
+from scrubber.models import Reason
+from scrubber.operators import PLACEHOLDER_PATTERN
+
+# A string is worth NER when it has a capitalised word after a space-separated word: names and
+# places are capitalised in English; identifiers, numbers, timestamps and enums rarely read so.
+_CAPITALISED_WORD = re.compile(r"(?:^|[\s\"'(])[A-Z][a-z]+")
+# What an NER entity may not contain if it is to be a name or a place.
+_NOT_A_NAME = re.compile(r"[0-9_=/\\@#$%^*{}\[\]<>|~]|::|\.\w|[a-z][A-Z]")
+_LOG_WORDS = frozenset(
+    """
+    error warn warning info debug trace fatal critical exception failed failure success
+    request response server client connection session thread process service daemon kernel
+    true false null none ok null localhost
+    """.split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TextItem:
+    """One string to scan. `free_text` asks for NER as well as patterns."""
+
+    text: str
+    free_text: bool
+
+
+# Chat written without capitals: four or more lower-case words in a row.
+_LOWERCASE_WORDS = re.compile(r"(?:^|\s)[a-z]{2,}(?:[ ,']+[a-z]{1,}){3,}")
+
+
+def looks_like_free_text(text: str) -> bool:
+    """A cheap test: could this string hold a person's name or a place? A capitalised word,
+    or a run of lower-case words (`i met sarah yesterday`): chat is often written that way."""
+    if len(text) < 3 or " " not in text.strip():
+        return False
+    return _CAPITALISED_WORD.search(text) is not None or _LOWERCASE_WORDS.search(text) is not None
+
+
+def plausible_ner_value(value: str) -> bool:
+    """spaCy's small model tags log identifiers as people; keep only what reads like a name."""
+    stripped = value.strip()
+    if len(stripped) < 2 or not any(c.isupper() for c in stripped):
+        return False
+    if _NOT_A_NAME.search(stripped):
+        return False
+    return stripped.lower() not in _LOG_WORDS
+
+
+def merge(findings: list[Finding]) -> list[Finding]:
+    """Overlapping findings become one span (their union), typed by the strongest finding.
+
+    Union rather than pick-one: a span that two recognizers disagree about is replaced whole, so
+    no fragment of either value survives.
+    """
+    if len(findings) <= 1:
+        return findings
+    ordered = sorted(findings, key=lambda f: (f.start, -f.end))
+    merged = [ordered[0]]
+    for current in ordered[1:]:
+        last = merged[-1]
+        if current.start < last.end:
+            strongest = max((last, current), key=lambda f: (f.score, f.end - f.start))
+            merged[-1] = Finding(
+                last.start,
+                max(last.end, current.end),
+                strongest.entity_type,
+                strongest.score,
+                strongest.recognizer,
+            )
+        else:
+            merged.append(current)
+    return merged
+
+
+class Prefilter:
+    """Which recognizers can match a text, from two RE2 passes over it.
+
+    Each recognizer's `triggers` are substrings, at least one of which must occur in the
+    lower-cased text; one RE2 set finds every trigger present (overlapping ones too) in one
+    linear scan. Recognizers without triggers (bare shapes: eight digits and a letter, an IPv4) put
+    their whole pattern in a second set, which says which of them match anywhere, so a line pays
+    one pass for all of them instead of one search each.
+
+    Both sets also hold an empty pattern, which matches every text: RE2 answers "no match" when
+    it runs out of memory, and without that sentinel the answer would look like "nothing can
+    match". A set that gives no answer at all sends every recognizer it guards to run.
+    """
+
+    _SENTINEL = 0
+
+    def __init__(self, recognizers: Sequence[PatternRecognizer]) -> None:
+        self._recognizers = tuple(recognizers)
+        triggers = sorted({t for r in recognizers for t in r.triggers})
+        self._triggered = tuple(i for i, r in enumerate(recognizers) if r.triggers)
+        self._untriggered = tuple(i for i, r in enumerate(recognizers) if not r.triggers)
+        index = {t: n for n, t in enumerate(triggers, start=1)}
+        self._by_trigger: list[list[int]] = [[] for _ in range(len(triggers) + 1)]
+        for i, recognizer in enumerate(recognizers):
+            for trigger in recognizer.triggers:
+                self._by_trigger[index[trigger]].append(i)
+        self._triggers = _compiled_set([re.escape(t) for t in triggers])
+        self._shapes = _compiled_set([_case_aware(recognizers[i]) for i in self._untriggered])
+
+    def candidates(self, text: str, lowered: str, has_digit: bool) -> list[PatternRecognizer]:
+        chosen: set[int] = set()
+        hits = self._triggers.Match(lowered)
+        if hits is None:  # the set could not answer
+            chosen.update(self._triggered)
+        else:
+            for hit in hits:
+                chosen.update(self._by_trigger[hit])
+        shapes = self._shapes.Match(text)
+        if shapes is None:
+            chosen.update(self._untriggered)
+        else:
+            chosen.update(self._untriggered[hit - 1] for hit in shapes if hit != self._SENTINEL)
+        return [
+            self._recognizers[i]
+            for i in sorted(chosen)
+            if has_digit or not self._recognizers[i].needs_digit
+        ]
+
+
+def _case_aware(recognizer: PatternRecognizer) -> str:
+    return f"(?i:{recognizer.pattern})" if recognizer.ignore_case else recognizer.pattern
+
+
+def _compiled_set(patterns: list[str]) -> re2.Set:
+    """An RE2 search set: the empty sentinel at index 0, then `patterns` from index 1."""
+    options = re2.Options()
+    options.max_mem = 64 << 20
+    regex_set = re2.Set.SearchSet(options)
+    regex_set.Add("")
+    for pattern in patterns:
+        regex_set.Add(pattern)
+    regex_set.Compile()
+    return regex_set
+
+
+class Detector:
+    """Built once: recognizers compiled, NER loaded. Then `detect_batch` per batch."""
+
+    def __init__(
+        self,
+        recognizers: Sequence[PatternRecognizer],
+        config: DetectionConfig,
+        limits: LimitsConfig,
+        ner: NerDetector | None,
+        proper_nouns: ProperNounRecognizer | None = None,
+    ) -> None:
+        wanted = set(config.entities)
+        skipped = set(config.skip_entities)
+        self._recognizers = tuple(
+            r
+            for r in recognizers
+            if (not wanted or r.entity_type in wanted) and r.entity_type not in skipped
+        )
+        self._prefilter = Prefilter(self._recognizers)
+        self._cache: BoundedCache[list[Finding]] = BoundedCache(
+            config.cache_entries, config.cache_chars
+        )
+        self._config = config
+        self._limits = limits
+        self._ner = ner
+        self._proper_nouns = proper_nouns
+        self._allow = frozenset(config.allow_list)
+
+    @property
+    def entity_types(self) -> frozenset[str]:
+        return frozenset(r.entity_type for r in self._recognizers)
+
+    def _patterns(self, text: str) -> list[Finding]:
+        """Every pattern finding in `text`, offsets in `text` (normalisation mapped back)."""
+        deadline = time.monotonic() + self._limits.record_deadline_seconds
+        norm = normalize(text) if self._config.normalize else Normalized(text, None, None)
+        scanned = norm.text
+        lowered = scanned.lower()
+        has_digit = any("0" <= c <= "9" for c in scanned)
+        found: list[Finding] = []
+        for recognizer in self._prefilter.candidates(scanned, lowered, has_digit):
+            for finding in recognizer.find(scanned):
+                start, end = norm.original_span(finding.start, finding.end)
+                found.append(
+                    Finding(start, end, finding.entity_type, finding.score, finding.recognizer)
+                )
+            if time.monotonic() > deadline:
+                raise DetectionFailed(Reason.DEADLINE_EXCEEDED)
+        return found
+
+    def _keep(self, text: str, finding: Finding, protected: list[tuple[int, int]]) -> bool:
+        if finding.score < self._config.score_threshold:
+            return False
+        value = text[finding.start : finding.end]
+        if value in self._allow:
+            return False
+        # Nationalities and religions (NRP) are English words by nature: no name check for them.
+        is_name_or_place = finding.entity_type != "NRP"
+        if (
+            finding.recognizer == "spacy_ner"
+            and is_name_or_place
+            and not self._plausible_entity(value)
+        ):
+            return False
+        return not any(s <= finding.start and finding.end <= e for s, e in protected)
+
+    def _plausible_entity(self, value: str) -> bool:
+        if not plausible_ner_value(value):
+            return False
+        return self._proper_nouns is None or self._proper_nouns.confirms(value)
+
+    def _finish(self, text: str, findings: list[Finding]) -> list[Finding]:
+        protected: list[tuple[int, int]] = []
+        if "<" in text or "[" in text:
+            protected = [m.span() for m in PLACEHOLDER_PATTERN.finditer(text)]
+        return merge([f for f in findings if self._keep(text, f, protected)])
+
+    def detect_batch(self, items: Sequence[TextItem]) -> list[list[Finding] | Reason]:
+        """Findings (or a failure reason) per item, in order.
+
+        Each distinct string is scanned once per batch, and not at all if the cache knows it.
+        """
+        results: list[list[Finding] | Reason | None] = [None] * len(items)
+        first_of: dict[tuple[str, bool], int] = {}
+        fresh: list[TextItem] = []
+        for i, item in enumerate(items):
+            key = (item.text, item.free_text)
+            cached = self._cache.get(key)
+            if cached is not None:
+                results[i] = cached
+            elif key not in first_of:
+                first_of[key] = len(fresh)
+                fresh.append(item)
+        computed = self._detect_fresh(fresh)
+        for item, found in zip(fresh, computed, strict=True):
+            if not isinstance(found, Reason):
+                self._cache.put((item.text, item.free_text), found)
+        for i, item in enumerate(items):
+            if results[i] is None:
+                results[i] = computed[first_of[(item.text, item.free_text)]]
+        return [r for r in results if r is not None]
+
+    def _detect_fresh(self, items: Sequence[TextItem]) -> list[list[Finding] | Reason]:
+        results: list[list[Finding] | Reason] = []
+        ner_inputs: list[list[tuple[str, int]]] = []
+        for item in items:
+            try:
+                found = self._patterns(item.text)
+                ner_inputs.append(self._free_text_pass(item, found))
+                results.append(found)
+            except DetectionFailed as failed:
+                results.append(failed.reason)
+                ner_inputs.append([])
+            except Exception:  # a broken recognizer must fail the record closed, not the batch
+                results.append(Reason.DETECTION_ERROR)
+                ner_inputs.append([])
+        if self._ner is not None:
+            self._add_ner(ner_inputs, results)
+        return [
+            r if isinstance(r, Reason) else self._finish(item.text, r)
+            for item, r in zip(items, results, strict=True)
+        ]
+
+    def _free_text_pass(self, item: TextItem, found: list[Finding]) -> list[tuple[str, int]]:
+        """Add the proper-noun findings; return the (piece, offset) list NER should read.
+
+        spaCy's cost grows with the tokens it reads, so it reads only the windows the lexical
+        pass could not decide (all of the text when that pass is switched off).
+        """
+        if not item.free_text:
+            return []
+        if self._proper_nouns is None:
+            return [(item.text, 0)]
+        analysis = self._proper_nouns.analyse(item.text)
+        found.extend(analysis.findings)
+        return [(item.text[s:e], s) for s, e in analysis.ner_windows]
+
+    def _add_ner(
+        self, inputs: list[list[tuple[str, int]]], results: list[list[Finding] | Reason]
+    ) -> None:
+        assert self._ner is not None
+        owners = [i for i, pieces in enumerate(inputs) for _ in pieces]
+        pieces = [piece for item_pieces in inputs for piece in item_pieces]
+        if not pieces:
+            return
+        texts = [text for text, _ in pieces]
+        per_piece: Sequence[list[Finding] | Reason]
+        try:
+            per_piece = self._ner.detect_batch(texts)
+        except Exception:
+            per_piece = self._ner_one_by_one(texts)
+        for i, (_, offset), found in zip(owners, pieces, per_piece, strict=True):
+            current = results[i]
+            if isinstance(found, Reason):
+                results[i] = found
+            elif isinstance(current, list):
+                current.extend(
+                    Finding(f.start + offset, f.end + offset, f.entity_type, f.score, f.recognizer)
+                    for f in found
+                )
+
+    def _ner_one_by_one(self, texts: list[str]) -> list[list[Finding] | Reason]:
+        """The batch failed: find which strings fail, so only their records are quarantined."""
+        assert self._ner is not None
+        out: list[list[Finding] | Reason] = []
+        for text in texts:
+            try:
+                out.append(self._ner.detect_batch([text])[0])
+            except Exception:
+                out.append(Reason.DETECTION_ERROR)
+        return out

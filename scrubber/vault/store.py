@@ -1,0 +1,285 @@
+"""Token stores on SQL: SQLite (the embedded default) and PostgreSQL (replicas sharing a vault).
+
+One class, two dialects: the statements are the same but for placeholders and locking. Every
+operation is one transaction. A failure closes the connection (the next call reconnects) and is
+raised as `VaultUnavailable` naming the driver's error class only: a driver message can quote a
+statement's parameters, and those may be sealed values or identifiers.
+
+The same store is the audit log's default home (tables `scrubber_audit`, `scrubber_audit_head`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal, Protocol, TypeVar
+
+from scrubber.config import VaultConfig, read_secret
+from scrubber.errors import VaultUnavailable
+
+T = TypeVar("T")
+Dialect = Literal["sqlite", "postgres"]
+
+# Arbitrary constants naming our advisory locks in PostgreSQL.
+SCHEMA_LOCK = 0x5C2B_0001
+AUDIT_LOCK = 0x5C2B_0002
+CHUNK = 500  # identifiers per IN (...) list
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS scrubber_vault (
+        token TEXT PRIMARY KEY, entity_type TEXT NOT NULL, key_version INTEGER NOT NULL,
+        subject TEXT NOT NULL, sealed {blob} NOT NULL, created_at DOUBLE PRECISION NOT NULL,
+        expires_at DOUBLE PRECISION)""",
+    "CREATE INDEX IF NOT EXISTS scrubber_vault_subject ON scrubber_vault (subject)",
+    "CREATE INDEX IF NOT EXISTS scrubber_vault_expires ON scrubber_vault (expires_at)",
+    "CREATE TABLE IF NOT EXISTS scrubber_audit (seq BIGINT PRIMARY KEY, record TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS scrubber_audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash TEXT NOT NULL)""",
+)
+_PG_TIMEOUTS = "-c statement_timeout=10000 -c lock_timeout=10000"
+_COLUMNS = "token, entity_type, key_version, subject, sealed, created_at, expires_at"
+# Same token, same row. A later use only pushes the expiry out (the value is the same).
+_UPSERT = f"""INSERT INTO scrubber_vault ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (token) DO UPDATE SET expires_at = excluded.expires_at
+    WHERE scrubber_vault.expires_at IS NOT NULL AND excluded.expires_at IS NOT NULL
+      AND excluded.expires_at > scrubber_vault.expires_at"""  # noqa: S608  # constants only
+_AUDIT_PAGE = "SELECT seq, record FROM scrubber_audit WHERE seq > ? ORDER BY seq LIMIT 1000"
+_UPSERT_HEAD = """INSERT INTO scrubber_audit_head (id, seq, hash) VALUES (1, ?, ?)
+    ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"""
+
+
+@dataclass(frozen=True, slots=True)
+class SealedRow:
+    """One vault row. `subject` is a keyed digest of the normalised value, for subject rights."""
+
+    token: str
+    entity_type: str
+    key_version: int
+    subject: str
+    sealed: bytes
+    created_at: float
+    expires_at: float | None
+
+
+class TokenStore(Protocol):
+    def put(self, rows: Sequence[SealedRow], purge_before: float | None) -> None:
+        """Upsert every row in one transaction (same token, same row); optionally purge expired."""
+
+    def get(self, tokens: Sequence[str]) -> dict[str, SealedRow]: ...
+
+    def find(self, subjects: Sequence[str]) -> list[SealedRow]: ...
+
+    def erase(self, subjects: Sequence[str]) -> list[SealedRow]:
+        """Delete the subjects' rows in one transaction; the rows as they were."""
+
+    def ping(self) -> None: ...
+
+
+def _row(values: Sequence[Any]) -> SealedRow:
+    token, entity_type, version, subject, sealed, created, expires = values
+    return SealedRow(token, entity_type, int(version), subject, bytes(sealed), created, expires)
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+class SqlStore:
+    """A token store and audit store on one SQL connection, used by one thread at a time."""
+
+    def __init__(
+        self, dialect: Dialect, connect: Callable[[], Any], errors: tuple[type[BaseException], ...]
+    ):
+        self.dialect = dialect
+        self._connect = connect
+        self._errors = errors
+        self._conn: Any = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def sqlite(cls, path: Path) -> SqlStore:
+        def connect() -> sqlite3.Connection:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+            # WAL lets readers and the writer overlap; FULL syncs each commit, so a token that
+            # left is on disk.
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            return conn
+
+        return cls("sqlite", connect, (sqlite3.Error, OSError))
+
+    @classmethod
+    def postgres(cls, dsn: bytes) -> SqlStore:
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+        given = conninfo_to_dict(dsn.decode())
+        # Bounded waits, added to any options the DSN carries (e.g. a search_path).
+        options = f"{given.get('options') or ''} {_PG_TIMEOUTS}".strip()
+        conninfo = make_conninfo(
+            dsn.decode(), options=options, connect_timeout=given.get("connect_timeout") or 5
+        )
+
+        def connect() -> psycopg.Connection[Any]:
+            return psycopg.connect(conninfo, autocommit=True)
+
+        return cls("postgres", connect, (psycopg.Error, OSError))
+
+    # ------------------------------------------------------------ transactions
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.dialect == "postgres" else statement
+
+    def _open(self) -> Any:
+        conn = self._connect()
+        self._conn = conn
+        blob = "BYTEA" if self.dialect == "postgres" else "BLOB"
+
+        def create(cur: Any) -> None:
+            if self.dialect == "postgres":
+                cur.execute(self._sql("SELECT pg_advisory_xact_lock(?)"), (SCHEMA_LOCK,))
+            for statement in _SCHEMA:
+                cur.execute(statement.format(blob=blob))
+
+        self._in_transaction(conn, create, write=True)
+        return conn
+
+    def _in_transaction(self, conn: Any, work: Callable[[Any], T], write: bool) -> T:
+        if self.dialect == "postgres":
+            with conn.transaction(), conn.cursor() as cur:
+                return work(cur)
+        cur = conn.cursor()
+        # IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
+        cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            result = work(cur)
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        cur.execute("COMMIT")
+        return result
+
+    def _run(self, work: Callable[[Any], T], write: bool = False) -> T:
+        with self._lock:
+            try:
+                conn = self._conn if self._conn is not None else self._open()
+                return self._in_transaction(conn, work, write)
+            except self._errors as exc:
+                self._discard()
+                raise VaultUnavailable(
+                    f"{self.dialect} vault store failed ({type(exc).__name__})"
+                ) from None
+
+    def _discard(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(*self._errors):  # already broken; the next call reconnects
+                conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._discard()
+
+    # ------------------------------------------------------------ token store
+
+    def put(self, rows: Sequence[SealedRow], purge_before: float | None) -> None:
+        params = [
+            (r.token, r.entity_type, r.key_version, r.subject, r.sealed, r.created_at, r.expires_at)
+            for r in rows
+        ]
+
+        def work(cur: Any) -> None:
+            cur.executemany(self._sql(_UPSERT), params)
+            if purge_before is not None:
+                cur.execute(
+                    self._sql("DELETE FROM scrubber_vault WHERE expires_at < ?"), (purge_before,)
+                )
+
+        self._run(work, write=True)
+
+    def _select(self, column: str, values: Sequence[str], delete: bool = False) -> list[SealedRow]:
+        """Rows whose `column` is one of `values`; with `delete`, also removed (one transaction)."""
+
+        def work(cur: Any) -> list[SealedRow]:
+            found: list[SealedRow] = []
+            for chunk in _chunks(values):
+                marks = ", ".join("?" * len(chunk))
+                cur.execute(
+                    self._sql(
+                        f"SELECT {_COLUMNS} FROM scrubber_vault WHERE {column} IN ({marks})"  # noqa: S608
+                    ),
+                    tuple(chunk),
+                )
+                found += [_row(found_row) for found_row in cur.fetchall()]
+                if delete:
+                    cur.execute(
+                        self._sql(f"DELETE FROM scrubber_vault WHERE {column} IN ({marks})"),  # noqa: S608
+                        tuple(chunk),
+                    )
+            return found
+
+        return self._run(work, write=delete)
+
+    def get(self, tokens: Sequence[str]) -> dict[str, SealedRow]:
+        return {row.token: row for row in self._select("token", tokens)}
+
+    def find(self, subjects: Sequence[str]) -> list[SealedRow]:
+        return self._select("subject", subjects)
+
+    def erase(self, subjects: Sequence[str]) -> list[SealedRow]:
+        return self._select("subject", subjects, delete=True)
+
+    def ping(self) -> None:
+        self._run(lambda cur: cur.execute("SELECT 1"))
+
+    # ------------------------------------------------------------ audit store
+
+    def append_audit(self, build: Callable[[int, str | None], tuple[str, str]]) -> tuple[int, str]:
+        """Append one record under a lock shared by every process on this store."""
+
+        def work(cur: Any) -> tuple[int, str]:
+            if self.dialect == "postgres":
+                cur.execute(self._sql("SELECT pg_advisory_xact_lock(?)"), (AUDIT_LOCK,))
+            cur.execute("SELECT seq, hash FROM scrubber_audit_head WHERE id = 1")
+            head = cur.fetchone()
+            seq = 1 if head is None else int(head[0]) + 1
+            record, digest = build(seq, None if head is None else str(head[1]))
+            cur.execute(
+                self._sql("INSERT INTO scrubber_audit (seq, record) VALUES (?, ?)"), (seq, record)
+            )
+            cur.execute(self._sql(_UPSERT_HEAD), (seq, digest))
+            return seq, digest
+
+        return self._run(work, write=True)
+
+    def audit_records(self) -> Iterator[tuple[int, str]]:
+        """(seq, record) in seq order, read in pages."""
+        after = 0
+        while page := self._run(partial(self._audit_page, after=after)):
+            yield from page
+            after = page[-1][0]
+
+    def _audit_page(self, cur: Any, after: int) -> list[tuple[int, str]]:
+        rows = cur.execute(self._sql(_AUDIT_PAGE), (after,)).fetchall()
+        return [(int(seq), str(record)) for seq, record in rows]
+
+    def audit_head(self) -> tuple[int, str] | None:
+        row = self._run(
+            lambda cur: cur.execute("SELECT seq, hash FROM scrubber_audit_head WHERE id = 1")
+            .fetchone()
+        )  # fmt: skip
+        return None if row is None else (int(row[0]), str(row[1]))
+
+
+def open_store(config: VaultConfig, environ: Mapping[str, str] | None = None) -> SqlStore:
+    if config.store == "sqlite":
+        return SqlStore.sqlite(config.sqlite_path)
+    assert config.postgres_dsn is not None
+    return SqlStore.postgres(read_secret("vault.postgres_dsn", config.postgres_dsn, environ))
