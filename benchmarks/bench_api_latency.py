@@ -151,6 +151,7 @@ def serve_presidio(port: int) -> None:
     """LLM Guard's Anonymize scanner in miniature: Presidio analyze + anonymize per request."""
     import uvicorn
     from fastapi import FastAPI
+
     from scrubber.baseline import presidio_engines
 
     analyzer, anonymizer = presidio_engines(MODEL)

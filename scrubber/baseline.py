@@ -32,4 +32,4 @@ def presidio_engines(model: str) -> tuple[Any, Any]:
             "models": [{"lang_code": "en", "model_name": model}],
         }
     ).create_engine()
-    return AnalyzerEngine(nlp_engine=nlp), AnonymizerEngine()
+    return AnalyzerEngine(nlp_engine=nlp), AnonymizerEngine()  # type: ignore[no-untyped-call]

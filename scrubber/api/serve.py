@@ -45,15 +45,8 @@ def build_app(config: Config, environ: Mapping[str, str] | None = None) -> FastA
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from scrubber.api.app import create_app
-    from scrubber.engine import Scrubber
-    from scrubber.vault.access import AccessControl, open_gatekeeper
-
     config = load_config(args.config)
-    engine = Scrubber(config)
-    gatekeeper = open_gatekeeper(config) if config.vault is not None else None
-    access = gatekeeper.access if gatekeeper is not None else AccessControl(config.access)
-    app = create_app(config, engine, access, gatekeeper)
+    app = build_app(config)
     # The model, vocabularies and word lists are hundreds of thousands of long-lived objects: keep
     # them out of the collector's full passes, which would otherwise stall requests.
     gc.collect()

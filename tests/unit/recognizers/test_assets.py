@@ -28,22 +28,16 @@ from recognizers.assets import (
     vin_check_digit,
 )
 from recognizers.finance import luhn_ok
+from tests.unit.recognizers import tables
 
 
 def found(text: str) -> list[tuple[str, str]]:
-    """(entity_type, value) per finding, overlapping spans of one type merged (as the engine's
-    merge does: a keyed `lng:` inside a written pair is part of the pair)."""
-    spans = sorted(
-        {(f.start, f.end, f.entity_type) for r in ASSET_RECOGNIZERS for f in r.scan(text)},
-        key=lambda s: (s[0], -s[1]),
-    )
-    outer: list[tuple[int, int, str]] = []
-    for start, end, entity in spans:
-        if outer and outer[-1][2] == entity and start < outer[-1][1]:
-            outer[-1] = (outer[-1][0], max(end, outer[-1][1]), entity)
-            continue
-        outer.append((start, end, entity))
-    return [(entity, text[start:end]) for start, end, entity in outer]
+    """(entity type, exact value) per span the asset recognizers report.
+
+    Overlapping spans of one type are united, as the engine's merge does: a keyed `lng:` inside a
+    written pair is part of the pair.
+    """
+    return tables.found(ASSET_RECOGNIZERS, text, outermost=True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,16 +5,12 @@ from __future__ import annotations
 import pytest
 
 from recognizers.contact import CONTACT_RECOGNIZERS, is_email, is_strong_phone
+from tests.unit.recognizers import tables
 
 
 def found(text: str) -> list[tuple[str, str]]:
-    """(entity_type, value) for every finding, each span once, in text order."""
-    spans = {
-        (f.start, f.end, f.entity_type)
-        for recognizer in CONTACT_RECOGNIZERS
-        for f in recognizer.scan(text)
-    }
-    return [(entity, text[start:end]) for start, end, entity in sorted(spans)]
+    """(entity type, exact value) per span the contact recognizers report."""
+    return tables.found(CONTACT_RECOGNIZERS, text)
 
 
 EMAIL = "EMAIL_ADDRESS"

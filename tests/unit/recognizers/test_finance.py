@@ -8,16 +8,12 @@ import pytest
 
 from recognizers.base import PatternRecognizer
 from recognizers.finance import FINANCE_RECOGNIZERS, is_iban, luhn_ok
+from tests.unit.recognizers import tables
 
 
 def found(text: str) -> list[tuple[str, str]]:
-    """(entity_type, value) for every finding, each span once, in text order."""
-    spans = {
-        (f.start, f.end, f.entity_type)
-        for recognizer in FINANCE_RECOGNIZERS
-        for f in recognizer.scan(text)
-    }
-    return [(entity, text[start:end]) for start, end, entity in sorted(spans)]
+    """(entity type, exact value) per span the finance recognizers report."""
+    return tables.found(FINANCE_RECOGNIZERS, text)
 
 
 def luhn_complete(prefix: str, length: int, rng: random.Random) -> str:

@@ -5,26 +5,16 @@ from __future__ import annotations
 import pytest
 
 from recognizers.identity import IDENTITY_RECOGNIZERS, is_birth_date, is_ssn
+from tests.unit.recognizers import tables
 
 
 def found(text: str) -> list[tuple[str, str]]:
-    """(entity_type, value) for every finding, each span once, in text order.
+    """(entity type, exact value) per span the identity recognizers report.
 
     Two recognizers may report overlapping spans of one type (an address with a unit is both a
-    US street and a unit-vouched street); keep only the outermost, as the engine's merge would.
+    US street and a unit-vouched street); they are united, as the engine's merge would.
     """
-    spans = sorted(
-        {(f.start, f.end, f.entity_type) for r in IDENTITY_RECOGNIZERS for f in r.scan(text)},
-        key=lambda s: (s[0], -s[1]),
-    )
-    outer: list[tuple[int, int, str]] = []
-    for start, end, entity in spans:
-        if outer and outer[-1][2] == entity and start < outer[-1][1]:
-            if end > outer[-1][1]:
-                outer[-1] = (outer[-1][0], end, entity)
-            continue
-        outer.append((start, end, entity))
-    return [(entity, text[start:end]) for start, end, entity in outer]
+    return tables.found(IDENTITY_RECOGNIZERS, text, outermost=True)
 
 
 SSN_HITS = [

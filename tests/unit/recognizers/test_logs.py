@@ -9,21 +9,16 @@ from recognizers.logs import (
     is_evident_host_name,
     is_fully_qualified_host_name,
 )
+from tests.unit.recognizers import tables
 
 
 def found(text: str) -> list[tuple[str, str]]:
-    """Every (entity type, exact value) the log recognizers report, overlaps merged by span.
+    """(entity type, exact value) per span the log recognizers report.
 
     Where one span is read both as a client HOSTNAME and as a SERVER_HOSTNAME, the client
     reading wins (it is the one the default policy scrubs).
     """
-    spans = {(f.entity_type, f.start, f.end) for r in LOG_IDIOM_RECOGNIZERS for f in r.scan(text)}
-    clients = {(start, end) for kind, start, end in spans if kind == HOST}
-    return sorted(
-        (kind, text[start:end])
-        for kind, start, end in spans
-        if not (kind == SERVER and (start, end) in clients)
-    )
+    return tables.found(LOG_IDIOM_RECOGNIZERS, text, prefer={HOST: SERVER})
 
 
 USER = "USERNAME"
@@ -344,7 +339,7 @@ NEAR_MISSES: list[str] = [
 
 @pytest.mark.parametrize(("text", "expected"), SSH_AND_PAM + SYSTEM_TOOLS + SERVICES)
 def test_finds_names_in_log_idioms(text: str, expected: list[tuple[str, str]]) -> None:
-    assert found(text) == sorted(expected)
+    assert sorted(found(text)) == sorted(expected)
 
 
 @pytest.mark.parametrize("text", NEAR_MISSES)

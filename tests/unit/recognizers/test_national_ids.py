@@ -32,6 +32,7 @@ from recognizers.national_ids import (
     is_us_passport,
     verhoeff_ok,
 )
+from tests.unit.recognizers import tables
 
 # ---------------------------------------------------------------------------------------------
 # Check-character helpers (from the specifications)
@@ -172,21 +173,12 @@ AADHAAR_SPACED = f"{AADHAAR[:4]} {AADHAAR[4:8]} {AADHAAR[8:]}"
 
 
 def found(text: str) -> list[tuple[str, str]]:
-    """(entity_type, value) for every finding, each span once, in text order.
+    """(entity type, exact value) per span the national-ID recognizers report.
 
     A labelled and an unlabelled recognizer of one type may report the same or overlapping
-    spans; keep the outermost, as the engine's merge would.
+    spans; they are united, as the engine's merge would.
     """
-    spans = sorted(
-        {(f.start, f.end, f.entity_type) for r in NATIONAL_ID_RECOGNIZERS for f in r.scan(text)},
-        key=lambda s: (s[0], -s[1]),
-    )
-    outer: list[tuple[int, int, str]] = []
-    for start, end, entity in spans:
-        if outer and outer[-1][2] == entity and start < outer[-1][1]:
-            continue
-        outer.append((start, end, entity))
-    return [(entity, text[start:end]) for start, end, entity in outer]
+    return tables.found(NATIONAL_ID_RECOGNIZERS, text, outermost=True)
 
 
 # ---------------------------------------------------------------------------------------------
