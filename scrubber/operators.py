@@ -71,8 +71,9 @@ class VaultOp(Strict):
 
     type: Literal["vault"]
     key: str = "default"
-    # Longer than `token`: two values sharing a token would make one of them unrevealable.
-    length: int = Field(16, ge=12, le=32)
+    # Hex characters (4 bits each): at least 64 bits, 96 by default. Two values sharing a token
+    # would make one unrevealable; a short token makes that likely (the birthday bound).
+    length: int = Field(24, ge=16, le=32)
 
 
 class GeneralizeOp(Strict):
@@ -99,26 +100,49 @@ KEYED_OPERATORS = (HashOp, TokenOp, VaultOp)
 PLACEHOLDER_PATTERN = re.compile(r"<[A-Z][A-Z0-9_]*?(?:_[0-9a-f]{8,32})?>|\[REDACTED\]")
 
 
-def _digest(key: bytes, entity_type: str, value: str) -> str:
+DEFAULT_SCOPE = "pipeline"  # the log pipeline's own scope (`scrubber run`, `scrubber scrub`)
+Purpose = Literal["hash", "token", "vault", "index", "subject"]
+
+
+def derive_key(key: bytes, purpose: Purpose, scope: str, version: int = 1) -> bytes:
+    """HKDF-SHA256 (RFC 5869) of a configured key, for one purpose, scope and key version.
+
+    Domain separation: `hash`, `token` and vault tokens never share output, a token of one
+    scope cannot be computed from another scope's, and a token relabelled with another key
+    version does not match (the version is in the derivation).
+    """
+    prk = hmac.new(b"scrubber-kdf-v1", key, hashlib.sha256).digest()
+    info = f"scrubber/{purpose}/v{version}/{scope}".encode("utf-8", "surrogatepass")
+    return hmac.new(prk, info + b"\x01", hashlib.sha256).digest()
+
+
+def keyed_digest(key: bytes, entity_type: str, value: str) -> str:
+    """HMAC-SHA256 over (type, value) under an already derived key, hex."""
     message = entity_type.encode() + b"\x00" + value.encode("utf-8", "surrogatepass")
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def token_for(key: bytes, entity_type: str, value: str, length: int = 8) -> str:
+def token_for(
+    key: bytes, entity_type: str, value: str, length: int = 8, scope: str = DEFAULT_SCOPE
+) -> str:
     """The keyed pseudonym of a value: stable across processes and restarts for one key."""
-    return f"<{entity_type}_{_digest(key, entity_type, value)[:length]}>"
+    digest = keyed_digest(derive_key(key, "token", scope), entity_type, value)
+    return f"<{entity_type}_{digest[:length]}>"
 
 
-def vault_token(key: bytes, version: int, entity_type: str, value: str, length: int) -> str:
-    """A reversible token: `<TYPE_V{key version}_hex>`; the hex is the `token` operator's."""
-    return f"<{entity_type}_V{version}_{_digest(key, entity_type, value)[:length]}>"
+def vault_token(
+    key: bytes, version: int, entity_type: str, value: str, length: int, *, scope: str
+) -> str:
+    """A reversible token: `<TYPE_V{key version}_hex>`, keyed per scope and key version."""
+    digest = keyed_digest(derive_key(key, "vault", scope, version), entity_type, value)
+    return f"<{entity_type}_V{version}_{digest[:length]}>"
 
 
 class TokenSink(Protocol):
     """Where the `vault` operator's values go. Not thread-safe: one engine call at a time."""
 
-    def transform(self, key: bytes, length: int) -> Transform:
-        """The `vault` operator bound to its token key: (value, entity type) -> token."""
+    def transform(self, key: bytes, length: int, scope: str) -> Transform:
+        """The `vault` operator bound to its token key and scope: (value, entity type) -> token."""
         ...
 
     def flush(self) -> frozenset[str]:
@@ -133,13 +157,13 @@ class MemoryTokenSink:
     def __init__(self, version: int = 1) -> None:
         self.version = version
         self.available = True
-        self.stored: dict[str, str] = {}
-        self._pending: dict[str, str] = {}
+        self.stored: dict[str, tuple[str, str]] = {}  # token -> (scope, value)
+        self._pending: dict[str, tuple[str, str]] = {}
 
-    def transform(self, key: bytes, length: int) -> Transform:
+    def transform(self, key: bytes, length: int, scope: str) -> Transform:
         def vault(value: str, entity_type: str) -> str:
-            token = vault_token(key, self.version, entity_type, value, length)
-            self._pending[token] = value
+            token = vault_token(key, self.version, entity_type, value, length, scope=scope)
+            self._pending[token] = (scope, value)
             return token
 
         return vault
@@ -187,9 +211,9 @@ def generalize(value: str, entity_type: str, op: GeneralizeOp) -> str:
 
 
 def build_transform(
-    op: Operator, keys: dict[str, bytes], sink: TokenSink | None = None
+    op: Operator, keys: dict[str, bytes], sink: TokenSink | None = None, scope: str = DEFAULT_SCOPE
 ) -> Transform:
-    """Bind an operator's params (and key) once, at start-up; the result is called per value."""
+    """Bind an operator's params (and key, derived for `scope`) once; called per value."""
     match op:
         case RedactOp(placeholder=placeholder):
             return lambda value, entity_type: placeholder
@@ -200,11 +224,13 @@ def build_transform(
         case MaskOp(char=char, keep_last=keep_last):
             return lambda value, entity_type: _mask(value, char, keep_last)
         case HashOp(key=name, length=length):
-            key = keys[name]
-            return lambda value, entity_type: _digest(key, entity_type, value)[:length]
+            hash_key = derive_key(keys[name], "hash", scope)
+            return lambda value, entity_type: keyed_digest(hash_key, entity_type, value)[:length]
         case TokenOp(key=name, length=length):
-            key = keys[name]
-            return lambda value, entity_type: token_for(key, entity_type, value, length)
+            token_key = derive_key(keys[name], "token", scope)
+            return lambda value, entity_type: (
+                f"<{entity_type}_{keyed_digest(token_key, entity_type, value)[:length]}>"
+            )
         case KeepOp():
             return lambda value, entity_type: value
         case GeneralizeOp():
@@ -216,5 +242,5 @@ def build_transform(
                     "the vault operator needs a token vault, and this command opened none "
                     "(build the engine with `scrubber.vault.tokens.scrubber_for`)"
                 )
-            return sink.transform(keys[name], length)
+            return sink.transform(keys[name], length, scope)
     raise AssertionError(f"unhandled operator {op!r}")

@@ -19,18 +19,19 @@ from typing import Any, Literal
 import yaml
 from pydantic import ValidationError, model_validator
 
+from scrubber.config.api import ApiConfig
 from scrubber.config.base import KeySource, SecretSource, Strict, read_secret
 from scrubber.config.engine import DetectionConfig, LimitsConfig, NerConfig, PolicyConfig
 from scrubber.config.pipeline import KafkaConfig, PipelineConfig, QuarantineConfig, RouteConfig
-from scrubber.config.vault import AccessConfig, ApiKeyConfig, RoleConfig, VaultConfig
+from scrubber.config.vault import AccessConfig, ApiKeyConfig, AuditConfig, RoleConfig, VaultConfig
 from scrubber.errors import ConfigError
 from scrubber.operators import KEYED_OPERATORS, Operator, VaultOp
 
 __all__ = [
-    "AccessConfig", "ApiKeyConfig", "Config", "DetectionConfig", "KafkaConfig", "KeySource",
-    "LimitsConfig", "NerConfig", "PipelineConfig", "PolicyConfig", "QuarantineConfig",
-    "RoleConfig", "RouteConfig", "SecretSource", "VaultConfig", "load_config", "parse_config",
-    "read_secret",
+    "AccessConfig", "ApiConfig", "ApiKeyConfig", "AuditConfig", "Config", "DetectionConfig",
+    "KafkaConfig", "KeySource", "LimitsConfig", "NerConfig", "PipelineConfig", "PolicyConfig",
+    "QuarantineConfig", "RoleConfig", "RouteConfig", "SecretSource", "VaultConfig", "load_config",
+    "parse_config", "read_secret",
 ]  # fmt: skip
 
 
@@ -48,6 +49,8 @@ class Config(Strict):
     # The token vault and who may reveal from it (see vault_config.py and docs/vault.md).
     vault: VaultConfig | None = None
     access: AccessConfig = AccessConfig()
+    # `scrubber serve` (see config/api.py).
+    api: ApiConfig = ApiConfig()
 
     @model_validator(mode="after")
     def _keyed_operators_name_known_keys(self) -> Config:
@@ -66,8 +69,15 @@ class Config(Strict):
         return found
 
     def digest(self) -> str:
-        """A short stable hash of the effective config: ties output to a config version."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """A short stable hash of the effective config: ties output to a config version.
+
+        Settings added after the hash was first published enter it only when they differ from
+        their default, so an upgrade alone never changes the hash of an unchanged config file.
+        """
+        dumped = self.model_dump(mode="json")
+        for path, default in _later_defaults().items():
+            _drop_if_default(dumped, path, default)
+        canonical = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     @model_validator(mode="after")
@@ -79,6 +89,30 @@ class Config(Strict):
                     "`vault: {encryption_keys: {1: {env: SCRUBBER_VAULT_KEY_V1}}, active_key: 1}`)"
                 )
         return self
+
+
+def _later_defaults() -> dict[tuple[str, ...], Any]:
+    """Key paths added after the config hash was first published (see `Config.digest`), with
+    their defaults; `*` stands for every key of a mapping (every role)."""
+    return {
+        ("api",): ApiConfig().model_dump(mode="json"),
+        ("vault", "audit"): AuditConfig().model_dump(mode="json"),
+        ("vault", "random_tokens"): [],
+        ("access", "roles", "*", "scrub"): False,
+        ("access", "roles", "*", "scopes"): ["api"],
+    }
+
+
+def _drop_if_default(node: Any, path: tuple[str, ...], default: Any) -> None:
+    if not isinstance(node, dict):
+        return
+    first, *rest = path
+    if not rest:
+        if first in node and node[first] == default:
+            del node[first]
+        return
+    for key in node if first == "*" else [first]:
+        _drop_if_default(node.get(key), tuple(rest), default)
 
 
 def _format_errors(error: ValidationError) -> str:

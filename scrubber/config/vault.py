@@ -16,6 +16,17 @@ from pydantic import model_validator
 from scrubber.config.base import SecretSource, Strict
 
 
+class AuditConfig(Strict):
+    """The audit chain's protection: see docs/vault.md "Audit"."""
+
+    # HMAC key of the chain, held apart from the store (env or file), so whoever can write the
+    # store cannot recompute a valid chain.
+    key: SecretSource | None = None
+    # Signed checkpoints of the head are appended here: an outside anchor against truncation,
+    # rewind, selective rehash and wipe (`scrubber audit verify --anchor FILE`).
+    anchor: Path | None = None
+
+
 class VaultConfig(Strict):
     """Where vaulted values live, the keys that seal them, and how long they are kept."""
 
@@ -34,6 +45,12 @@ class VaultConfig(Strict):
     ttl: dict[str, timedelta] = {}
     # The hash-chained audit log: a JSONL file, or (default) tables in the vault store.
     audit_log: Path | None = None
+    audit: AuditConfig = AuditConfig()
+    # Entity types whose tokens are random per value and scope instead of keyed digests: for
+    # low-entropy values (SSNs, card numbers, phone numbers, dates of birth, postcodes), whose
+    # deterministic tokens anyone holding the token key could match against every guess. The
+    # same value still gets the same token, found through the vault's keyed index.
+    random_tokens: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> VaultConfig:
@@ -59,6 +76,19 @@ class RoleConfig(Strict):
 
     reveal: tuple[str, ...] = ()
     subject_rights: bool = False
+    # Tokenize through the API (needed when the policy has a keyed operator: a caller who may
+    # scrub can test guesses against tokens of its scopes).
+    scrub: bool = False
+    # The scopes whose tokens this role may mint, reveal and serve subject rights for. "api" is
+    # the API's own; the log pipeline's scope ("pipeline", or a route's `scope`) is reachable only
+    # if named here.
+    scopes: tuple[str, ...] = ("api",)
+
+    @model_validator(mode="after")
+    def _has_scopes(self) -> RoleConfig:
+        if not self.scopes and (self.reveal or self.subject_rights or self.scrub):
+            raise ValueError("a role that may scrub, reveal or serve subject rights needs scopes")
+        return self
 
 
 class ApiKeyConfig(SecretSource):

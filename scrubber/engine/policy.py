@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from scrubber.config import PolicyConfig
-from scrubber.operators import KeepOp, Operator, TokenSink, Transform, build_transform
+from scrubber.operators import (
+    DEFAULT_SCOPE,
+    KeepOp,
+    Operator,
+    TokenSink,
+    Transform,
+    build_transform,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +30,10 @@ class Action:
     transform: Transform
 
     @classmethod
-    def build(cls, op: Operator, keys: dict[str, bytes], sink: TokenSink | None) -> Action:
-        return cls(op.type, build_transform(op, keys, sink))
+    def build(
+        cls, op: Operator, keys: dict[str, bytes], sink: TokenSink | None, scope: str
+    ) -> Action:
+        return cls(op.type, build_transform(op, keys, sink, scope))
 
 
 def _path_regex(rule: str) -> re.Pattern[str]:
@@ -54,17 +63,44 @@ class FieldRule:
 
 
 class Policy:
-    """Built once from config and keys; answers per entity type and per field path."""
+    """Built once from config and keys; answers per entity type and per field path.
+
+    Keyed operators derive their key per scope (see `operators.derive_key`): `scoped(scope)`
+    binds the operators of one scope, built on first use and kept.
+    """
 
     def __init__(
         self, config: PolicyConfig, keys: dict[str, bytes], sink: TokenSink | None = None
     ) -> None:
-        self._default = Action.build(config.default, keys, sink)
+        self._config = config
+        self._keys = keys
+        self._sink = sink
+        self._scopes: dict[str, ScopedPolicy] = {}
+        self.scoped(DEFAULT_SCOPE)  # a bad operator fails at start, not on the first record
+
+    def scoped(self, scope: str) -> ScopedPolicy:
+        found = self._scopes.get(scope)
+        if found is None:
+            found = self._scopes[scope] = ScopedPolicy(self._config, self._keys, self._sink, scope)
+        return found
+
+    def rule_for_path(self, path: str) -> FieldRule | None:
+        return self.scoped(DEFAULT_SCOPE).rule_for_path(path)
+
+
+class ScopedPolicy:
+    """The policy's operators bound for one scope."""
+
+    def __init__(
+        self, config: PolicyConfig, keys: dict[str, bytes], sink: TokenSink | None, scope: str
+    ) -> None:
+        self._default = Action.build(config.default, keys, sink, scope)
         self._by_entity = {
-            name: Action.build(op, keys, sink) for name, op in config.entities.items()
+            name: Action.build(op, keys, sink, scope) for name, op in config.entities.items()
         }
         self._rules = tuple(
-            FieldRule(rule, op, Action.build(op, keys, sink)) for rule, op in config.fields.items()
+            FieldRule(rule, op, Action.build(op, keys, sink, scope))
+            for rule, op in config.fields.items()
         )
         self.rule_for_path = lru_cache(maxsize=4096)(self._rule_for_path)
 

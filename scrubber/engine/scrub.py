@@ -20,10 +20,10 @@ from scrubber.engine.formats import Leaf, ParsedRecord, encode, leaves, parse
 from scrubber.engine.formats import placeholder as placeholder_for
 from scrubber.engine.keys import load_keys
 from scrubber.engine.ner import NerDetector
-from scrubber.engine.policy import Action, Policy
+from scrubber.engine.policy import Action, Policy, ScopedPolicy
 from scrubber.errors import RecordRejected
 from scrubber.models import Format, Outcome, Reason, RecordResult, Replacement
-from scrubber.operators import TokenSink
+from scrubber.operators import DEFAULT_SCOPE, TokenSink
 
 # JSON keys whose string values are prose: always worth NER, whatever their shape.
 FREE_TEXT_KEYS = frozenset(
@@ -38,6 +38,7 @@ class _Pending:
 
     parsed: ParsedRecord | None
     looks_json: bool
+    policy: ScopedPolicy
     reason: Reason | None = None
     counts: Counter[str] = field(default_factory=Counter)
     changed: bool = False
@@ -80,9 +81,12 @@ class Scrubber:
         return self.scrub_batch([text], "text")[0].output
 
     def scrub_batch(
-        self, records: Sequence[bytes | str], fmt: Format = "auto"
+        self, records: Sequence[bytes | str], fmt: Format = "auto", scope: str = DEFAULT_SCOPE
     ) -> list[RecordResult]:
-        """Scrub many records at once; NER runs once over the batch's free text."""
+        """Scrub many records at once; NER runs once over the batch's free text. Keyed operators
+        (hash, token, vault) derive their keys for `scope`: tokens of one scope are not those of
+        another."""
+        policy = self.policy.scoped(scope)
         limits = self.config.limits
         pending: list[_Pending] = []
         items: list[TextItem] = []
@@ -91,10 +95,10 @@ class Scrubber:
             head = raw[:1]
             looks_json = fmt == "json" or head in ("{", "[", b"{", b"[")
             try:
-                record = _Pending(parse(raw, fmt, limits.max_record_bytes), looks_json)
+                record = _Pending(parse(raw, fmt, limits.max_record_bytes), looks_json, policy)
                 self._collect(record, items, owners)
             except RecordRejected as rejected:
-                record = _Pending(None, looks_json, rejected.reason)
+                record = _Pending(None, looks_json, policy, rejected.reason)
             pending.append(record)
         for (record, leaf), found in zip(owners, self.detector.detect_batch(items), strict=True):
             if record.reason is not None:
@@ -123,14 +127,14 @@ class Scrubber:
             owners.append((record, None))
             return
         for leaf in leaves(parsed.document, self.config.limits.max_json_depth):
-            rule = self.policy.rule_for_path(leaf.path)
+            rule = record.policy.rule_for_path(leaf.path)
             if rule is not None:
                 if not rule.keep:
                     self._replace_leaf(record, leaf, "FIELD", rule.action)
                 continue
             hint = hint_for_path(leaf.path, leaf.key)
             if hint is not None and self._enabled(hint) and value_is_sensitive(leaf.text):
-                self._replace_leaf(record, leaf, hint, self.policy.action_for(hint))
+                self._replace_leaf(record, leaf, hint, record.policy.action_for(hint))
                 continue
             if not leaf.scannable:
                 continue
@@ -157,7 +161,7 @@ class Scrubber:
         cursor = 0
         for finding in found:
             value = text[finding.start : finding.end]
-            action = self.policy.action_for(finding.entity_type)
+            action = record.policy.action_for(finding.entity_type)
             pieces.append(text[cursor : finding.start])
             pieces.append(action.transform(value, finding.entity_type))
             cursor = finding.end

@@ -31,9 +31,18 @@ class Principal:
     role: str
     reveal: frozenset[str]
     subject_rights: bool
+    scrub: bool = False
+    scopes: tuple[str, ...] = ("api",)
 
     def may_reveal(self, entity_type: str) -> bool:
         return "*" in self.reveal or entity_type in self.reveal
+
+    def within(self, scope: str | None) -> tuple[str, ...]:
+        """The scopes a call acts on: the one asked for (if this role has it), else all of the
+        role's. An empty answer means the role may not act on that scope."""
+        if scope is None:
+            return self.scopes
+        return (scope,) if scope in self.scopes else ()
 
 
 def _fingerprint(key: bytes) -> bytes:
@@ -51,8 +60,9 @@ class AccessControl:
             if fingerprint in self._by_fingerprint:
                 raise ConfigError(f"access.api_keys.{name}: the same key is given to another name")
             self._by_fingerprint[fingerprint] = Principal(
-                name, source.role, frozenset(role.reveal), role.subject_rights
-            )
+                name, source.role, frozenset(role.reveal), role.subject_rights, role.scrub,
+                role.scopes,
+            )  # fmt: skip
 
     def authenticate(self, presented: str | None) -> Principal | None:
         if not presented:
@@ -94,11 +104,21 @@ class Gatekeeper:
             log.error("audit_write_failed", action=event.action, outcome=event.outcome,
                       error=str(exc))  # fmt: skip
 
-    def restore(self, principal: Principal | None, texts: Sequence[str], via: Via) -> Restored:
-        """Replace the tokens the role may reveal by their values; others stay tokens."""
-        who = self._admit(principal, "restore", via, lambda p: bool(p.reveal))
+    def audit_unauthenticated(self, action: Action, via: Via, detail: dict[str, Any]) -> None:
+        """One record for many unauthenticated attempts that were refused without one each
+        (the HTTP API's bad-key limit); like every refusal, it never raises."""
+        self._audit_refusal(AuditEvent("anonymous", "", action, "unauthenticated", via, detail))
+
+    def restore(
+        self, principal: Principal | None, texts: Sequence[str], via: Via, scope: str | None = None
+    ) -> Restored:
+        """Replace the tokens the role may reveal by their values; others stay tokens. Only
+        tokens minted in the role's scopes (or the one asked for) resolve: a token pasted from
+        another scope is answered as not found."""
+        who = self._admit(principal, "restore", via, lambda p: bool(p.reveal and p.within(scope)))
         types = {m.group(0): m.group(1) for text in texts for m in TOKEN_PATTERN.finditer(text)}
-        resolved = self.vault.resolve(t for t, kind in types.items() if who.may_reveal(kind))
+        revealable = (t for t, kind in types.items() if who.may_reveal(kind))
+        resolved = self.vault.resolve(revealable, who.within(scope))
         statuses = {
             token: resolved[token].status if token in resolved else Status.DENIED
             for token in sorted(types)
@@ -118,16 +138,21 @@ class Gatekeeper:
         return Restored(restored, statuses)
 
     def access_subjects(
-        self, principal: Principal | None, identifiers: Sequence[str], via: Via
-    ) -> list[list[SealedRow]]:
+        self, principal: Principal | None, identifiers: Sequence[str], via: Via,
+        scope: str | None = None,
+    ) -> list[list[SealedRow]]:  # fmt: skip
         """Per identifier, the tokens that stand for it (to search the log store with)."""
-        return self._subject_right(principal, identifiers, via, "access", self.vault.find)
+        find = self.vault.find
+        return self._subject_right(principal, identifiers, via, "access", find, scope=scope)
 
     def erase_subjects(
-        self, principal: Principal | None, identifiers: Sequence[str], via: Via
-    ) -> list[list[SealedRow]]:
-        """Delete the identifiers' rows: their tokens can never be revealed again."""
-        return self._subject_right(principal, identifiers, via, "erase", self.vault.erase)
+        self, principal: Principal | None, identifiers: Sequence[str], via: Via,
+        scope: str | None = None,
+    ) -> list[list[SealedRow]]:  # fmt: skip
+        """Delete the identifiers' rows and leave tombstones: their tokens can never be revealed
+        again, and their values get new tokens from now on."""
+        erase = self.vault.erase
+        return self._subject_right(principal, identifiers, via, "erase", erase, scope=scope)
 
     def _subject_right(
         self,
@@ -135,10 +160,14 @@ class Gatekeeper:
         identifiers: Sequence[str],
         via: Via,
         action: Literal["access", "erase"],
-        perform: Callable[[Sequence[str]], list[list[SealedRow]]],
+        perform: Callable[[Sequence[str], Sequence[str]], list[list[SealedRow]]],
+        *,
+        scope: str | None,
     ) -> list[list[SealedRow]]:
-        who = self._admit(principal, action, via, lambda p: p.subject_rights)
-        rows = perform(identifiers)
+        who = self._admit(
+            principal, action, via, lambda p: p.subject_rights and bool(p.within(scope))
+        )
+        rows = perform(identifiers, who.within(scope))
         # Audited after the fact: the record lists what was found or erased, as digests only.
         self.audit.append(
             AuditEvent(who.name, who.role, action, "allowed", via,
@@ -151,6 +180,7 @@ class Gatekeeper:
     ) -> dict[str, Any]:
         """Keyed digests stand for the identifiers: the audit log never holds a value."""
         return {
+            "identifiers": len(identifiers),
             "subjects": [
                 {"digests": self.vault.subjects(identifier), "tokens": [r.token for r in found]}
                 for identifier, found in zip(identifiers, rows, strict=True)

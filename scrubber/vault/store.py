@@ -5,7 +5,10 @@ operation is one transaction. A failure closes the connection (the next call rec
 raised as `VaultUnavailable` naming the driver's error class only: a driver message can quote a
 statement's parameters, and those may be sealed values or identifiers.
 
-The same store is the audit log's default home (tables `scrubber_audit`, `scrubber_audit_head`).
+Tables: `scrubber_vault` (one sealed row per token, with its scope), `scrubber_vault_index` (the
+keyed index of random tokens: lookup -> token), `scrubber_vault_erased` (tombstones: a subject
+erased in a scope never gets its old deterministic token stored again). The same store is the
+audit log's default home (tables `scrubber_audit`, `scrubber_audit_head`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ Dialect = Literal["sqlite", "postgres"]
 # Arbitrary constants naming our advisory locks in PostgreSQL.
 SCHEMA_LOCK = 0x5C2B_0001
 AUDIT_LOCK = 0x5C2B_0002
+# Shared by writers of tokens, exclusive for erasure: no put can slip between an erasure's
+# tombstone and its deletes (PostgreSQL's READ COMMITTED would let it).
+ERASE_LOCK = 0x5C2B_0003
 CHUNK = 500  # identifiers per IN (...) list
 
 _SCHEMA = (
@@ -37,14 +43,21 @@ _SCHEMA = (
         expires_at DOUBLE PRECISION)""",
     "CREATE INDEX IF NOT EXISTS scrubber_vault_subject ON scrubber_vault (subject)",
     "CREATE INDEX IF NOT EXISTS scrubber_vault_expires ON scrubber_vault (expires_at)",
+    """CREATE TABLE IF NOT EXISTS scrubber_vault_index (
+        lookup TEXT PRIMARY KEY, token TEXT NOT NULL, subject TEXT NOT NULL,
+        scope TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS scrubber_vault_index_subject ON scrubber_vault_index (subject)",
+    """CREATE TABLE IF NOT EXISTS scrubber_vault_erased (
+        subject TEXT NOT NULL, scope TEXT NOT NULL, erased_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (subject, scope))""",
     "CREATE TABLE IF NOT EXISTS scrubber_audit (seq BIGINT PRIMARY KEY, record TEXT NOT NULL)",
     """CREATE TABLE IF NOT EXISTS scrubber_audit_head (
         id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, hash TEXT NOT NULL)""",
 )
 _PG_TIMEOUTS = "-c statement_timeout=10000 -c lock_timeout=10000"
-_COLUMNS = "token, entity_type, key_version, subject, sealed, created_at, expires_at"
+_COLUMNS = "token, entity_type, key_version, subject, sealed, created_at, expires_at, scope"
 # Same token, same row. A later use only pushes the expiry out (the value is the same).
-_UPSERT = f"""INSERT INTO scrubber_vault ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
+_UPSERT = f"""INSERT INTO scrubber_vault ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (token) DO UPDATE SET expires_at = excluded.expires_at
     WHERE scrubber_vault.expires_at IS NOT NULL AND excluded.expires_at IS NOT NULL
       AND excluded.expires_at > scrubber_vault.expires_at"""  # noqa: S608  # constants only
@@ -64,25 +77,43 @@ class SealedRow:
     sealed: bytes
     created_at: float
     expires_at: float | None
+    scope: str
+    # A random token's entry in the keyed index (how the same value finds it again); None for a
+    # deterministic token, which the value and the key recompute.
+    lookup: str | None = None
 
 
 class TokenStore(Protocol):
-    def put(self, rows: Sequence[SealedRow], purge_before: float | None) -> None:
-        """Upsert every row in one transaction (same token, same row); optionally purge expired."""
+    def put(self, rows: Sequence[SealedRow], purge_before: float | None) -> frozenset[str]:
+        """Upsert every row in one transaction (same token, same row); optionally purge expired.
+        Deterministic rows of an erased (subject, scope) are refused: their tokens are returned."""
 
     def get(self, tokens: Sequence[str]) -> dict[str, SealedRow]: ...
 
-    def find(self, subjects: Sequence[str]) -> list[SealedRow]: ...
+    def lookup(self, lookups: Sequence[str]) -> dict[str, str]:
+        """Random tokens by their keyed index entry."""
 
-    def erase(self, subjects: Sequence[str]) -> list[SealedRow]:
-        """Delete the subjects' rows in one transaction; the rows as they were."""
+    def find(self, subjects: Sequence[str], scopes: Sequence[str]) -> list[SealedRow]: ...
+
+    def erase(self, subjects: Sequence[str], scopes: Sequence[str], now: float) -> list[SealedRow]:
+        """In one transaction: delete the subjects' rows and index entries in these scopes and
+        leave a tombstone per (subject, scope); the rows as they were."""
+
+    def erased_since(self, since: float) -> list[tuple[str, str, float]]:
+        """Tombstones (subject, scope, erased_at) written at or after `since`."""
 
     def ping(self) -> None: ...
 
 
 def _row(values: Sequence[Any]) -> SealedRow:
-    token, entity_type, version, subject, sealed, created, expires = values
-    return SealedRow(token, entity_type, int(version), subject, bytes(sealed), created, expires)
+    token, entity_type, version, subject, sealed, created, expires, scope = values
+    return SealedRow(
+        token, entity_type, int(version), subject, bytes(sealed), created, expires, scope
+    )
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -108,9 +139,11 @@ class SqlStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
             # WAL lets readers and the writer overlap; FULL syncs each commit, so a token that
-            # left is on disk.
+            # left is on disk. secure_delete zeroes what a delete frees: an erased value leaves
+            # no ciphertext in the database file (and `erase` checkpoints the WAL away).
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA secure_delete=ON")
             return conn
 
         return cls("sqlite", connect, (sqlite3.Error, OSError))
@@ -147,9 +180,24 @@ class SqlStore:
                 cur.execute(self._sql("SELECT pg_advisory_xact_lock(?)"), (SCHEMA_LOCK,))
             for statement in _SCHEMA:
                 cur.execute(statement.format(blob=blob))
+            self._add_scope_column(cur)
 
         self._in_transaction(conn, create, write=True)
         return conn
+
+    def _add_scope_column(self, cur: Any) -> None:
+        """Stores made before scopes: their rows are the pipeline's (the only scope then)."""
+        if self.dialect == "postgres":
+            cur.execute(
+                "ALTER TABLE scrubber_vault ADD COLUMN IF NOT EXISTS scope TEXT NOT NULL "
+                "DEFAULT 'pipeline'"
+            )
+            return
+        columns = {row[1] for row in cur.execute("PRAGMA table_info(scrubber_vault)")}
+        if "scope" not in columns:
+            cur.execute(
+                "ALTER TABLE scrubber_vault ADD COLUMN scope TEXT NOT NULL DEFAULT 'pipeline'"
+            )
 
     def _in_transaction(self, conn: Any, work: Callable[[Any], T], write: bool) -> T:
         if self.dialect == "postgres":
@@ -166,10 +214,12 @@ class SqlStore:
         cur.execute("COMMIT")
         return result
 
-    def _run(self, work: Callable[[Any], T], write: bool = False) -> T:
+    def _run(self, work: Callable[[Any], T], write: bool = False, transaction: bool = True) -> T:
         with self._lock:
             try:
                 conn = self._conn if self._conn is not None else self._open()
+                if not transaction:  # a statement SQLite refuses inside one (a checkpoint)
+                    return work(conn.cursor())
                 return self._in_transaction(conn, work, write)
             except self._errors as exc:
                 self._discard()
@@ -189,52 +239,102 @@ class SqlStore:
 
     # ------------------------------------------------------------ token store
 
-    def put(self, rows: Sequence[SealedRow], purge_before: float | None) -> None:
-        params = [
-            (r.token, r.entity_type, r.key_version, r.subject, r.sealed, r.created_at, r.expires_at)
-            for r in rows
-        ]
+    def _erase_lock(self, cur: Any, exclusive: bool) -> None:
+        if self.dialect == "postgres":
+            take = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+            cur.execute(self._sql(f"SELECT {take}(?)"), (ERASE_LOCK,))
 
-        def work(cur: Any) -> None:
-            cur.executemany(self._sql(_UPSERT), params)
+    def put(self, rows: Sequence[SealedRow], purge_before: float | None) -> frozenset[str]:
+        def work(cur: Any) -> frozenset[str]:
+            self._erase_lock(cur, exclusive=False)
+            erased = self._erased_among(cur, [r for r in rows if r.lookup is None])
+            refused = frozenset(
+                r.token for r in rows if r.lookup is None and (r.subject, r.scope) in erased
+            )
+            cur.executemany(self._sql(_UPSERT), [
+                (r.token, r.entity_type, r.key_version, r.subject, r.sealed, r.created_at,
+                 r.expires_at, r.scope)
+                for r in rows if r.token not in refused
+            ])  # fmt: skip
+            indexed = [(r.lookup, r.token, r.subject, r.scope) for r in rows if r.lookup]
+            if indexed:
+                # A replica may have indexed the same value first: its token stays the one found.
+                cur.executemany(self._sql(
+                    "INSERT INTO scrubber_vault_index (lookup, token, subject, scope) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (lookup) DO NOTHING"
+                ), indexed)  # fmt: skip
             if purge_before is not None:
                 cur.execute(
                     self._sql("DELETE FROM scrubber_vault WHERE expires_at < ?"), (purge_before,)
                 )
+            return refused
 
-        self._run(work, write=True)
+        return self._run(work, write=True)
 
-    def _select(self, column: str, values: Sequence[str], delete: bool = False) -> list[SealedRow]:
-        """Rows whose `column` is one of `values`; with `delete`, also removed (one transaction)."""
+    def _select_in(
+        self, cur: Any, query: str, values: Sequence[str], extra: Sequence[str] = ()
+    ) -> list[Any]:
+        """Rows of `query`, whose `{marks}` stands for `values` (sent in chunks), then `extra`."""
+        found: list[Any] = []
+        for chunk in _chunks(values):
+            cur.execute(self._sql(query.format(marks=_marks(chunk))), (*chunk, *extra))
+            found += cur.fetchall()
+        return found
 
-        def work(cur: Any) -> list[SealedRow]:
-            found: list[SealedRow] = []
-            for chunk in _chunks(values):
-                marks = ", ".join("?" * len(chunk))
-                cur.execute(
-                    self._sql(
-                        f"SELECT {_COLUMNS} FROM scrubber_vault WHERE {column} IN ({marks})"  # noqa: S608
-                    ),
-                    tuple(chunk),
-                )
-                found += [_row(found_row) for found_row in cur.fetchall()]
-                if delete:
-                    cur.execute(
-                        self._sql(f"DELETE FROM scrubber_vault WHERE {column} IN ({marks})"),  # noqa: S608
-                        tuple(chunk),
-                    )
-            return found
+    def _erased_among(self, cur: Any, rows: Sequence[SealedRow]) -> set[tuple[str, str]]:
+        query = "SELECT subject, scope FROM scrubber_vault_erased WHERE subject IN ({marks})"
+        subjects = sorted({r.subject for r in rows})
+        return {(str(s), str(scope)) for s, scope in self._select_in(cur, query, subjects)}
 
-        return self._run(work, write=delete)
+    def _rows_where(
+        self, cur: Any, column: str, values: Sequence[str], scopes: Sequence[str] | None
+    ) -> list[SealedRow]:
+        query = f"SELECT {_COLUMNS} FROM scrubber_vault WHERE {column} IN ({{marks}})"  # noqa: S608
+        if scopes is not None:
+            query += f" AND scope IN ({_marks(scopes)})"
+        return [_row(found) for found in self._select_in(cur, query, values, scopes or ())]
 
     def get(self, tokens: Sequence[str]) -> dict[str, SealedRow]:
-        return {row.token: row for row in self._select("token", tokens)}
+        rows = self._run(lambda cur: self._rows_where(cur, "token", tokens, None))
+        return {row.token: row for row in rows}
 
-    def find(self, subjects: Sequence[str]) -> list[SealedRow]:
-        return self._select("subject", subjects)
+    def lookup(self, lookups: Sequence[str]) -> dict[str, str]:
+        query = "SELECT lookup, token FROM scrubber_vault_index WHERE lookup IN ({marks})"
+        found = self._run(lambda cur: self._select_in(cur, query, lookups))
+        return {str(lookup): str(token) for lookup, token in found}
 
-    def erase(self, subjects: Sequence[str]) -> list[SealedRow]:
-        return self._select("subject", subjects, delete=True)
+    def find(self, subjects: Sequence[str], scopes: Sequence[str]) -> list[SealedRow]:
+        return self._run(lambda cur: self._rows_where(cur, "subject", subjects, scopes))
+
+    def erase(self, subjects: Sequence[str], scopes: Sequence[str], now: float) -> list[SealedRow]:
+        def work(cur: Any) -> list[SealedRow]:
+            self._erase_lock(cur, exclusive=True)
+            rows = self._rows_where(cur, "subject", subjects, scopes)
+            in_scopes = f" AND scope IN ({_marks(scopes)})"
+            for chunk in _chunks(subjects):
+                for table in ("scrubber_vault", "scrubber_vault_index"):
+                    cur.execute(self._sql(
+                        f"DELETE FROM {table} WHERE subject IN ({_marks(chunk)})" + in_scopes  # noqa: S608
+                    ), (*chunk, *scopes))  # fmt: skip
+            cur.executemany(self._sql(
+                "INSERT INTO scrubber_vault_erased (subject, scope, erased_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (subject, scope) DO UPDATE SET erased_at = excluded.erased_at"
+            ), [(subject, scope, now) for subject in subjects for scope in scopes])  # fmt: skip
+            return rows
+
+        rows = self._run(work, write=True)
+        if self.dialect == "sqlite":  # old page images of the erased rows leave the WAL too
+            self._run(lambda cur: cur.execute("PRAGMA wal_checkpoint(TRUNCATE)"), transaction=False)
+        return rows
+
+    def erased_since(self, since: float) -> list[tuple[str, str, float]]:
+        def work(cur: Any) -> list[tuple[str, str, float]]:
+            cur.execute(self._sql(
+                "SELECT subject, scope, erased_at FROM scrubber_vault_erased WHERE erased_at >= ?"
+            ), (since,))  # fmt: skip
+            return [(str(s), str(scope), float(at)) for s, scope, at in cur.fetchall()]
+
+        return self._run(work)
 
     def ping(self) -> None:
         self._run(lambda cur: cur.execute("SELECT 1"))

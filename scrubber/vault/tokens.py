@@ -1,15 +1,15 @@
 """The token vault: reversible tokens whose values are sealed (AES-256-GCM) in a token store.
 
-Write side, `TokenRecorder`, is all the scrubbing path holds: the `vault` operator asks it for a
-token; it seals the value and buffers the row; `Scrubber.scrub_batch` flushes the buffer in one
-transaction before any record of the batch leaves, so every token that goes out can be resolved.
-Read side, `Vault`: resolve tokens, list and erase a subject's tokens. Only re-identification
+Write side: `recorder.TokenRecorder`, all the scrubbing path holds. Read side, `Vault`: resolve
+tokens, list and erase a subject's tokens, within the caller's scopes. Only re-identification
 (access.py) uses it, behind API keys, roles and the audit log.
 
-A token is `<EMAIL_ADDRESS_V2_5f2c9a1b0c3d4e5f>`: entity type, the version of the encryption key
-that sealed the value, and HMAC-SHA256(token key, type + value) truncated. Same value, type, key
-and version give the same token in every process: replicas sharing one store agree, and a retried
-record writes the same row again (an upsert).
+A token is `<EMAIL_ADDRESS_V2_5f2c9a1b0c3d4e5f0a1b2c3d>`: entity type, the version of the
+encryption key that sealed the value, and HMAC-SHA256 over (type, value) under a key derived from
+the token key for the vault, the scope and that version (`operators.derive_key`), truncated. Same
+value, type, key, scope and version give the same token in every process: replicas sharing one
+store agree, and a retried record writes the same row again (an upsert). Low-entropy types and
+erased subjects get random tokens instead (see recorder.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -31,21 +30,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from scrubber.config import Config, VaultConfig, read_secret
-from scrubber.errors import VaultUnavailable
-from scrubber.log import get_logger
-from scrubber.operators import VaultOp, vault_token
+from scrubber.operators import VaultOp
 from scrubber.vault.store import SealedRow, TokenStore, open_store
 
 if TYPE_CHECKING:
     from scrubber.engine import Scrubber
+    from scrubber.vault.recorder import TokenRecorder
 
 TOKEN_PATTERN = re.compile(r"<([A-Z][A-Z0-9_]*?)_V([0-9]{1,4})_([0-9a-f]{12,32})>")
 NONCE_BYTES = 12
-# Expired rows are deleted by the writer at most this often (seconds).
-PURGE_INTERVAL = 300.0
 _PHONE_LIKE = re.compile(r"\+?[0-9 ().\-/]{7,}")
 
-log = get_logger("scrubber.vault")
 
 
 class Status(StrEnum):
@@ -71,7 +66,6 @@ def _mac(key: bytes, label: bytes, value: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-make_token = vault_token  # one token formula for the vault and its test double
 
 
 def normalize_identifier(value: str) -> str:
@@ -118,66 +112,6 @@ def _derive(material: bytes, version: int) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(material)
 
 
-def _expiry(ttl: Mapping[str, timedelta], entity_type: str, now: float) -> float | None:
-    lifetime = ttl.get(entity_type, ttl.get("*"))
-    return None if lifetime is None else now + lifetime.total_seconds()
-
-
-class TokenRecorder:
-    """The write side: tokens for values, rows buffered until `flush` (once per batch).
-
-    Not thread-safe: one engine call at a time, like the engine itself.
-    """
-
-    def __init__(
-        self,
-        store: TokenStore,
-        keyring: Keyring,
-        ttl: Mapping[str, timedelta],
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.store = store
-        self._keyring = keyring
-        self._ttl = dict(ttl)
-        self._clock = clock
-        self._pending: dict[str, SealedRow] = {}
-        self._last_purge = 0.0
-
-    def transform(self, key: bytes, length: int) -> Callable[[str, str], str]:
-        """The `vault` operator bound to its token key: (value, entity type) -> token."""
-        version = self._keyring.active
-
-        def vault(value: str, entity_type: str) -> str:
-            token = make_token(key, version, entity_type, value, length)
-            if token not in self._pending:
-                now = self._clock()
-                self._pending[token] = SealedRow(
-                    token, entity_type, version, subject_digest(key, value),
-                    self._keyring.seal(token, value), now, _expiry(self._ttl, entity_type, now),
-                )  # fmt: skip
-            return token
-
-        return vault
-
-    def flush(self) -> frozenset[str]:
-        """Store every buffered row in one transaction. Returns the tokens that were NOT stored
-        (empty when all are durable): records carrying them must fail closed."""
-        if not self._pending:
-            return frozenset()
-        rows = list(self._pending.values())
-        self._pending.clear()
-        now = self._clock()
-        purge = now if self._ttl and now - self._last_purge >= PURGE_INTERVAL else None
-        try:
-            self.store.put(rows, purge)
-        except VaultUnavailable as exc:
-            log.warning("vault_write_failed", rows=len(rows), error=str(exc))
-            return frozenset(row.token for row in rows)
-        if purge is not None:
-            self._last_purge = now
-        return frozenset()
-
-
 class Vault:
     """The read side: resolve tokens, find and erase a subject's rows. No access control here:
     callers go through access.Gatekeeper, which decides and audits."""
@@ -194,14 +128,17 @@ class Vault:
         self._token_keys = tuple(token_keys)
         self._clock = clock
 
-    def resolve(self, tokens: Iterable[str]) -> dict[str, Resolution]:
+    def resolve(self, tokens: Iterable[str], scopes: Iterable[str]) -> dict[str, Resolution]:
+        """Tokens of these scopes only: one of another scope (pasted from elsewhere) is answered
+        as if it did not exist, so asking tells nothing about other scopes."""
         wanted = sorted(set(tokens))
+        allowed = frozenset(scopes)
         rows = self.store.get(wanted) if wanted else {}
         now = self._clock()
         resolved: dict[str, Resolution] = {}
         for token in wanted:
             row = rows.get(token)
-            if row is None:
+            if row is None or row.scope not in allowed:
                 resolved[token] = Resolution(Status.NOT_FOUND)
             elif row.expires_at is not None and row.expires_at <= now:
                 resolved[token] = Resolution(Status.EXPIRED)
@@ -213,13 +150,17 @@ class Vault:
         """The identifier's digests under every token key in use (one per key)."""
         return [subject_digest(key, identifier) for key in self._token_keys]
 
-    def find(self, identifiers: Sequence[str]) -> list[list[SealedRow]]:
-        """Per identifier, the rows whose value is that identifier."""
-        return self._by_identifier(identifiers, self.store.find)
+    def find(self, identifiers: Sequence[str], scopes: Sequence[str]) -> list[list[SealedRow]]:
+        """Per identifier, the rows of these scopes whose value is that identifier."""
+        return self._by_identifier(identifiers, lambda s: self.store.find(s, sorted(scopes)))
 
-    def erase(self, identifiers: Sequence[str]) -> list[list[SealedRow]]:
-        """Delete every row of these identifiers; per identifier, the rows deleted."""
-        return self._by_identifier(identifiers, self.store.erase)
+    def erase(self, identifiers: Sequence[str], scopes: Sequence[str]) -> list[list[SealedRow]]:
+        """Delete every row of these identifiers in these scopes and leave tombstones, so their
+        values never get those tokens again; per identifier, the rows deleted."""
+        now = self._clock()
+        return self._by_identifier(
+            identifiers, lambda s: self.store.erase(s, sorted(scopes), now)
+        )
 
     def _by_identifier(
         self, identifiers: Sequence[str], action: Callable[[Sequence[str]], list[SealedRow]]
@@ -257,11 +198,14 @@ def open_keyring(config: VaultConfig, environ: Mapping[str, str] | None = None) 
 
 def open_recorder(config: Config, environ: Mapping[str, str] | None = None) -> TokenRecorder | None:
     """The engine's write side, or None when no operator uses the vault."""
+    from scrubber.vault.recorder import TokenRecorder
+
     if config.vault is None or not uses_vault(config):
         return None
     return TokenRecorder(
-        open_store(config.vault, environ), open_keyring(config.vault, environ), config.vault.ttl
-    )
+        open_store(config.vault, environ), open_keyring(config.vault, environ), config.vault.ttl,
+        frozenset(config.vault.random_tokens),
+    )  # fmt: skip
 
 
 def scrubber_for(config: Config, environ: Mapping[str, str] | None = None) -> Scrubber:

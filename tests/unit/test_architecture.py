@@ -114,3 +114,9 @@ def test_moving_code_leaves_the_config_hash_as_it_was() -> None:
     values = yaml.safe_load((ROOT / "helm/values.yaml").read_text("utf-8"))
     assert parse_config(values["config"]).digest() == "081bae65ac861310"
     assert load_config(None).digest() == "53491c2bb5ad8482"
+
+
+def test_a_later_setting_enters_the_hash_only_when_it_is_set() -> None:
+    base = parse_config({})
+    assert parse_config({"api": {"docs": False}}).digest() == base.digest()
+    assert parse_config({"api": {"docs": True}}).digest() != base.digest()

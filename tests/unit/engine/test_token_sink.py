@@ -39,7 +39,7 @@ def test_tokens_go_to_the_sink_once_per_batch_and_survive(
     assert result.outcome is Outcome.OK
     assert EMAIL not in result.output
     [token] = sink.stored
-    assert sink.stored[token] == EMAIL and token in result.output
+    assert sink.stored[token] == ("pipeline", EMAIL) and token in result.output
     assert [(r.entity_type, r.operator) for r in result.replacements] == [
         ("EMAIL_ADDRESS", "vault")
     ]

@@ -36,9 +36,9 @@ def full_config(tmp_path: Path) -> dict[str, Any]:
                   "encryption_keys": {1: {"env": "VAULT_V1"}}, "active_key": 1},
         "access": {
             "roles": {
-                "admin": {"reveal": ["*"], "subject_rights": True},
-                "support": {"reveal": ["EMAIL_ADDRESS"]},
-                "dpo": {"subject_rights": True},
+                "admin": {"reveal": ["*"], "subject_rights": True, "scopes": ["pipeline"]},
+                "support": {"reveal": ["EMAIL_ADDRESS"], "scopes": ["pipeline"]},
+                "dpo": {"subject_rights": True, "scopes": ["pipeline"]},
                 "nobody": {},
             },
             "api_keys": {

@@ -18,20 +18,20 @@ from scrubber.config import parse_config
 from scrubber.engine import Scrubber
 from scrubber.errors import ConfigError, VaultUnavailable
 from scrubber.models import Outcome, Reason
-from scrubber.operators import PLACEHOLDER_PATTERN
+from scrubber.operators import DEFAULT_SCOPE, PLACEHOLDER_PATTERN, vault_token
+from scrubber.vault.recorder import TokenRecorder
 from scrubber.vault.store import SealedRow, SqlStore
 from scrubber.vault.tokens import (
     TOKEN_PATTERN,
     Keyring,
     Status,
-    TokenRecorder,
     Vault,
-    make_token,
     normalize_identifier,
     scrubber_for,
     subject_digest,
 )
 
+SCOPES = [DEFAULT_SCOPE]
 ENV = {"TOKEN_KEY": "t" * 32, "VAULT_V1": "1" * 32, "VAULT_V2": "2" * 32}
 EMAIL = "maria.garcia@example.org"
 OTHER_EMAIL = "john.smith@example.net"
@@ -77,11 +77,11 @@ def tokens_of(text: str) -> list[str]:
 
 def test_token_format_is_deterministic_versioned_and_a_placeholder() -> None:
     key = b"k" * 32
-    token = make_token(key, 3, "EMAIL_ADDRESS", EMAIL, 16)
-    assert token == make_token(key, 3, "EMAIL_ADDRESS", EMAIL, 16)
+    token = vault_token(key, 3, "EMAIL_ADDRESS", EMAIL, 16, scope=DEFAULT_SCOPE)
+    assert token == vault_token(key, 3, "EMAIL_ADDRESS", EMAIL, 16, scope=DEFAULT_SCOPE)
     assert token.startswith("<EMAIL_ADDRESS_V3_") and len(token) == len("<EMAIL_ADDRESS_V3_>") + 16
-    assert token != make_token(b"x" * 32, 3, "EMAIL_ADDRESS", EMAIL, 16)
-    assert token != make_token(key, 3, "PERSON", EMAIL, 16)
+    assert token != vault_token(b"x" * 32, 3, "EMAIL_ADDRESS", EMAIL, 16, scope=DEFAULT_SCOPE)
+    assert token != vault_token(key, 3, "PERSON", EMAIL, 16, scope=DEFAULT_SCOPE)
     match = TOKEN_PATTERN.fullmatch(token)
     assert match is not None and match.group(1) == "EMAIL_ADDRESS" and match.group(2) == "3"
     # Detection skips placeholders, so scrubbing twice changes nothing.
@@ -107,7 +107,7 @@ def test_round_trip_through_the_engine_and_the_store(tmp_path: Path) -> None:
     assert [r.outcome for r in result] == [Outcome.OK, Outcome.OK]
     assert EMAIL not in result[0].output and OTHER_EMAIL not in result[0].output
     assert "<IP_ADDRESS>" in result[1].output  # not every operator is the vault
-    resolved = reader_for(engine).resolve(tokens_of(result[0].output + result[1].output))
+    resolved = reader_for(engine).resolve(tokens_of(result[0].output + result[1].output), SCOPES)
     assert sorted(r.value for r in resolved.values() if r.value) == [OTHER_EMAIL, EMAIL]
     # The same value gets the same token in every record (and field or free text alike).
     assert len(resolved) == 2
@@ -136,7 +136,7 @@ def test_restore_of_scrub_is_the_input(
     assume(result.outcome is Outcome.OK)
     tokens = tokens_of(result.output)
     assert tokens and email not in result.output
-    resolved = reader_for(shared_engine).resolve(tokens)
+    resolved = reader_for(shared_engine).resolve(tokens, SCOPES)
     values = {token: r.value for token, r in resolved.items()}
     assert TOKEN_PATTERN.sub(lambda m: values[m.group(0)] or "", result.output) == text
 
@@ -171,7 +171,7 @@ def test_a_failed_flush_fails_closed_every_record_that_used_the_vault(tmp_path: 
     recorder.store = working  # back: the same records go through, and resolve
     results = engine.scrub_batch(records)
     assert [r.outcome for r in results] == [Outcome.OK] * 3
-    resolved = reader_for(engine).resolve(tokens_of(results[0].output))
+    resolved = reader_for(engine).resolve(tokens_of(results[0].output), SCOPES)
     assert [r.value for r in resolved.values()] == [EMAIL]
 
 
@@ -184,14 +184,16 @@ def test_key_rotation_old_tokens_resolve_and_retired_versions_say_so(tmp_path: P
     (old_token,), (new_token,) = tokens_of(old), tokens_of(new)
     assert "_V1_" in old_token and "_V2_" in new_token
     both = Keyring({1: b"1" * 32, 2: b"2" * 32}, 2, ())
-    resolved = reader_for(rotated, both).resolve([old_token, new_token])
+    resolved = reader_for(rotated, both).resolve([old_token, new_token], SCOPES)
     assert [r.value for r in resolved.values()] == [EMAIL, EMAIL]
     retired = Keyring({2: b"2" * 32}, 2, (1,))
-    resolved = reader_for(rotated, retired).resolve([old_token, new_token])
+    resolved = reader_for(rotated, retired).resolve([old_token, new_token], SCOPES)
     assert resolved[old_token].status is Status.RETIRED_KEY
     assert resolved[new_token].value == EMAIL
     assert (
-        reader_for(rotated, Keyring({2: b"2" * 32}, 2, ())).resolve([old_token])[old_token].status
+        reader_for(rotated, Keyring({2: b"2" * 32}, 2, ()))
+        .resolve([old_token], SCOPES)[old_token]
+        .status
         is Status.UNKNOWN_KEY
     )
 
@@ -202,12 +204,12 @@ def test_ttl_per_entity_type_expires_and_purges(tmp_path: Path) -> None:
     ring = Keyring({1: b"1" * 32}, 1, ())
     ttl = {"EMAIL_ADDRESS": timedelta(hours=1), "*": timedelta(days=1)}
     recorder = TokenRecorder(store, ring, ttl, clock=lambda: now[0])
-    vault_op = recorder.transform(b"t" * 32, 16)
+    vault_op = recorder.transform(b"t" * 32, 16, DEFAULT_SCOPE)
     email, person = vault_op(EMAIL, "EMAIL_ADDRESS"), vault_op("Maria", "PERSON")
     assert recorder.flush() == frozenset()
     reader = Vault(store, ring, [b"t" * 32], clock=lambda: now[0])
     now[0] += 2 * 3600
-    resolved = reader.resolve([email, person])
+    resolved = reader.resolve([email, person], SCOPES)
     assert resolved[email].status is Status.EXPIRED and resolved[person].value == "Maria"
     vault_op("someone else", "PERSON")  # the next flush also purges expired rows
     recorder.flush()
@@ -240,14 +242,16 @@ def test_find_and_erase_touch_only_the_subject(tmp_path: Path) -> None:
         )
     ]
     reader = reader_for(engine)
-    found = reader.find(["Maria.Garcia@example.org", "(415) 555 0199", "nobody@example.com"])
+    found = reader.find(
+        ["Maria.Garcia@example.org", "(415) 555 0199", "nobody@example.com"], SCOPES
+    )
     assert [len(rows) for rows in found] == [1, 0, 0]  # no country code: another number
-    found = reader.find([EMAIL, "+14155550199"])
+    found = reader.find([EMAIL, "+14155550199"], SCOPES)
     mine = {row.token for rows in found for row in rows}
     assert mine == set(tokens_of(outputs[0])) | {t for t in tokens_of(outputs[1]) if "PHONE" in t}
-    erased = reader.erase([EMAIL, "+14155550199"])
+    erased = reader.erase([EMAIL, "+14155550199"], SCOPES)
     assert {row.token for rows in erased for row in rows} == mine
-    resolved = reader.resolve(tokens_of(" ".join(outputs)))
+    resolved = reader.resolve(tokens_of(" ".join(outputs)), SCOPES)
     assert {t for t, r in resolved.items() if r.status is Status.NOT_FOUND} == mine
     assert [r.value for r in resolved.values() if r.value] == [OTHER_EMAIL]
 

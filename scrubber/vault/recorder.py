@@ -1,0 +1,160 @@
+"""The vault's write side: the `vault` operator's TokenSink.
+
+A value gets a deterministic token (`operators.vault_token`: keyed per scope and key version),
+except in two cases where the token is random and found again through the vault's keyed index
+(lookup = HMAC of the value under an index key of the scope; the token itself cannot be
+recomputed from the value and the key):
+
+- its entity type is one of `vault.random_tokens` (low-entropy types such as SSNs or card
+  numbers, whose deterministic tokens anyone holding the key could match against guesses);
+- its subject was erased in that scope (a tombstone): the old token must never come back.
+
+Rows are buffered until `flush` (once per batch, one transaction), before any record of the batch
+leaves. The store refuses a deterministic row of an erased subject even when this process has
+not yet heard of the erasure (another replica did it): those tokens come back as not stored, the
+records fail closed, and the next try uses a random token.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+
+from scrubber.errors import VaultUnavailable
+from scrubber.log import get_logger
+from scrubber.operators import Transform, derive_key, keyed_digest, vault_token
+from scrubber.vault.store import SealedRow, TokenStore
+from scrubber.vault.tokens import Keyring, subject_digest
+
+# Tombstones written by other replicas are read at most this often (seconds); a put refused in
+# between is caught by the store itself.
+TOMBSTONE_REFRESH_SECONDS = 5.0
+# Expired rows are deleted by the writer at most this often (seconds).
+PURGE_INTERVAL = 300.0
+INDEX_CACHE_ENTRIES = 100_000
+# Tombstones are read back this far before the last read, for clocks of replicas that differ.
+CLOCK_SLACK_SECONDS = 60.0
+
+log = get_logger("scrubber.vault")
+
+
+def _expiry(ttl: Mapping[str, timedelta], entity_type: str, now: float) -> float | None:
+    lifetime = ttl.get(entity_type, ttl.get("*"))
+    return None if lifetime is None else now + lifetime.total_seconds()
+
+
+class TokenRecorder:
+    """Tokens for values, rows buffered until `flush`. Not thread-safe: one engine call at a time,
+    like the engine itself."""
+
+    def __init__(
+        self,
+        store: TokenStore,
+        keyring: Keyring,
+        ttl: Mapping[str, timedelta],
+        random_types: frozenset[str] = frozenset(),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self._keyring = keyring
+        self._ttl = dict(ttl)
+        self._random_types = random_types
+        self._clock = clock
+        self._pending: dict[str, SealedRow] = {}
+        self._pending_lookups: dict[str, str] = {}
+        self._index: OrderedDict[str, str] = OrderedDict()
+        self._erased: set[tuple[str, str]] = set()
+        self._erased_read_at: float | None = None
+        self._last_purge = 0.0
+        self._refresh_tombstones()
+
+    def transform(self, key: bytes, length: int, scope: str) -> Transform:
+        """The `vault` operator bound to its token key and scope: (value, entity type) -> token."""
+        version = self._keyring.active
+        index_key = derive_key(key, "index", scope, version)
+
+        def vault(value: str, entity_type: str) -> str:
+            subject = subject_digest(key, value)
+            lookup = None
+            if entity_type in self._random_types or (subject, scope) in self._erased:
+                lookup = keyed_digest(index_key, entity_type, value)
+                token = self._indexed(lookup) or self._random_token(entity_type, version, length)
+                self._pending_lookups[lookup] = token
+            else:
+                token = vault_token(key, version, entity_type, value, length, scope=scope)
+            if token not in self._pending:
+                now = self._clock()
+                self._pending[token] = SealedRow(
+                    token, entity_type, version, subject, self._keyring.seal(token, value), now,
+                    _expiry(self._ttl, entity_type, now), scope, lookup,
+                )  # fmt: skip
+            return token
+
+        return vault
+
+    def _indexed(self, lookup: str) -> str | None:
+        found = self._pending_lookups.get(lookup) or self._index.get(lookup)
+        if found is not None:
+            return found
+        try:
+            found = self.store.lookup([lookup]).get(lookup)
+        except VaultUnavailable:  # the flush will fail too, and the record with it
+            return None
+        if found is not None:
+            self._remember(lookup, found)
+        return found
+
+    def _remember(self, lookup: str, token: str) -> None:
+        self._index[lookup] = token
+        self._index.move_to_end(lookup)
+        while len(self._index) > INDEX_CACHE_ENTRIES:
+            self._index.popitem(last=False)
+
+    @staticmethod
+    def _random_token(entity_type: str, version: int, length: int) -> str:
+        return f"<{entity_type}_V{version}_{secrets.token_hex((length + 1) // 2)[:length]}>"
+
+    def flush(self) -> frozenset[str]:
+        """Store every buffered row in one transaction. Returns the tokens that were NOT stored
+        (empty when all are durable): records carrying them must fail closed."""
+        if not self._pending:
+            return frozenset()
+        rows = list(self._pending.values())
+        lookups, self._pending_lookups = self._pending_lookups, {}
+        self._pending.clear()
+        now = self._clock()
+        purge = now if self._ttl and now - self._last_purge >= PURGE_INTERVAL else None
+        try:
+            refused = self.store.put(rows, purge)
+        except VaultUnavailable as exc:
+            log.warning("vault_write_failed", rows=len(rows), error=str(exc))
+            return frozenset(row.token for row in rows)
+        if purge is not None:
+            self._last_purge = now
+        for lookup, token in lookups.items():
+            self._remember(lookup, token)
+        if refused:  # erased elsewhere: from now on these subjects get random tokens
+            self._erased |= {(r.subject, r.scope) for r in rows if r.token in refused}
+            log.warning("vault_erased_subject_refused", rows=len(refused))
+        if self._erased_read_at is None or now - self._erased_read_at >= TOMBSTONE_REFRESH_SECONDS:
+            self._refresh_tombstones()
+        return refused
+
+    def forget_index(self) -> None:
+        """Drop cached index entries (after an erasure in this process)."""
+        self._index.clear()
+
+    def _refresh_tombstones(self) -> None:
+        since = 0.0 if self._erased_read_at is None else self._erased_read_at - CLOCK_SLACK_SECONDS
+        now = self._clock()
+        try:
+            found = self.store.erased_since(since)
+        except VaultUnavailable:  # the store refuses what we would get wrong meanwhile
+            return
+        self._erased |= {(subject, scope) for subject, scope, _ in found}
+        if found:
+            self._index.clear()  # an erased subject's random tokens are gone from the index
+        self._erased_read_at = now
