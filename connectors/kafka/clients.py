@@ -1,4 +1,5 @@
-"""Kafka source and sink on confluent-kafka (librdkafka).
+"""Kafka source and sink on confluent-kafka (librdkafka), and KafkaRecord: a consumed message
+as our own frozen value, made once at the poll so that nothing behind it needs a broker.
 
 Guarantees:
 - The consumer never stores or commits an offset by itself (`enable.auto.offset.store` and
@@ -12,19 +13,65 @@ Guarantees:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from scrubber.config.pipeline import KafkaConfig, PipelineConfig
 from scrubber.errors import ConfigError
+from scrubber.log import get_logger
 
+log = get_logger("scrubber.pipeline")
 Assignment = Callable[[Consumer, list[TopicPartition]], None]
 CommitResult = Callable[[KafkaError | None, list[TopicPartition]], None]
 # An open transaction of a crashed worker blocks read_committed readers until it times out (or
 # the restarted worker, with the same transactional.id, aborts it at once).
 TRANSACTION_TIMEOUT_MS = 60_000
+Header = tuple[str, bytes | None]
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaRecord:
+    """One consumed record. Header values are bytes (a str value is UTF-8 encoded), in the order
+    the broker gave them; `timestamp_ms` is the message's timestamp (0 or less when unset)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[Header, ...]
+    timestamp_ms: int
+
+    @classmethod
+    def of(cls, message: Message) -> KafkaRecord:
+        """The record of a consumed message (one without an error: topic and offset are set)."""
+        topic, partition, offset = message.topic(), message.partition(), message.offset()
+        assert topic is not None
+        assert partition is not None
+        assert offset is not None
+        raw = message.headers() or []
+        pairs = raw.items() if isinstance(raw, dict) else raw
+        headers = tuple(
+            (name, value.encode() if isinstance(value, str) else value) for name, value in pairs
+        )
+        return cls(
+            topic, partition, offset, message.key(), message.value(), headers,
+            message.timestamp()[1],
+        )  # fmt: skip
+
+    @property
+    def where(self) -> tuple[str, int, int]:
+        """Topic, partition and offset."""
+        return self.topic, self.partition, self.offset
+
+    @property
+    def size(self) -> int:
+        """Bytes of value (what batch limits and the bytes-in metric count)."""
+        return len(self.value or b"")
 
 
 def _common(kafka: KafkaConfig) -> dict[str, Any]:
@@ -92,8 +139,28 @@ def make_producer(
     return Producer(settings)
 
 
-def is_fatal(error: KafkaError | None) -> bool:
-    return error is not None and error.fatal()
+def first_offsets(records: Iterable[KafkaRecord]) -> dict[tuple[str, int], int]:
+    """The lowest offset of each partition in `records`: where to read them again."""
+    first: dict[tuple[str, int], int] = {}
+    for r in records:
+        first[r.topic, r.partition] = min(first.get((r.topic, r.partition), r.offset), r.offset)
+    return first
+
+
+def next_offsets(records: Iterable[KafkaRecord]) -> dict[tuple[str, int], int]:
+    """One past the highest offset of each partition in `records`: what to commit for them."""
+    positions: dict[tuple[str, int], int] = {}
+    for r in records:
+        positions[r.topic, r.partition] = max(
+            positions.get((r.topic, r.partition), -1), r.offset + 1
+        )
+    return positions
+
+
+def error_of(exc: KafkaException) -> KafkaError | None:
+    """The KafkaError a client call raised, if it carries one."""
+    error = exc.args[0] if exc.args else None
+    return error if isinstance(error, KafkaError) else None
 
 
 def message_error(message: Message) -> KafkaError | None:
@@ -102,3 +169,51 @@ def message_error(message: Message) -> KafkaError | None:
     if error is None or error.code() == KafkaError._PARTITION_EOF:
         return None
     return error
+
+
+def records_of(messages: Iterable[Message]) -> list[KafkaRecord]:
+    """What consume() returned, as records: an error is logged and skipped, a partition EOF
+    skipped."""
+    records: list[KafkaRecord] = []
+    for message in messages:
+        error = message_error(message)
+        if error is not None:
+            log.warning("consume_error", code=error.name(), retriable=error.retriable())
+        elif message.error() is None:
+            records.append(KafkaRecord.of(message))
+    return records
+
+
+def commit_offsets(
+    consumer: Consumer, offsets: dict[tuple[str, int], int], *, asynchronous: bool
+) -> list[TopicPartition]:
+    """Commit the next offset of each (topic, partition). Synchronously: the partitions the
+    broker confirmed; asynchronously the consumer's on_commit reports them later. A failure is
+    logged and returns [], to be tried again."""
+    partitions = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
+    try:
+        if asynchronous:
+            consumer.commit(offsets=partitions, asynchronous=True)
+            return []
+        return consumer.commit(offsets=partitions, asynchronous=False) or []
+    except KafkaException as exc:
+        error = error_of(exc)
+        log.warning("commit_failed", code=error.name() if error else "unknown")
+        return []
+
+
+def lag_by_topic(
+    consumer: Consumer, partitions: Iterable[tuple[str, int]]
+) -> dict[str, int] | None:
+    """Records behind the (cached) high watermark, summed per topic; None if the positions
+    cannot be read now."""
+    try:
+        positions = consumer.position([TopicPartition(t, p) for t, p in partitions])
+    except KafkaException:
+        return None
+    lag: dict[str, int] = defaultdict(int)
+    for tp in positions:
+        _, high = consumer.get_watermark_offsets(tp, cached=True)
+        if high >= 0 and tp.offset >= 0:
+            lag[tp.topic] += max(0, high - tp.offset)
+    return lag

@@ -60,7 +60,7 @@ def run_worker(
 ) -> int:
     from scrubber.pipeline.loop import BatchScrubber, Pipeline
     from scrubber.pipeline.metrics import PipelineMetrics, serve_metrics
-    from scrubber.vault.tokens import scrubber_for
+    from scrubber.vault.recorder import scrubber_for
 
     configure_logging(log_format)
     # `kill -USR1 <pid>` prints every thread's stack to stderr: what a hung worker is waiting on.

@@ -16,7 +16,7 @@ import pytest
 
 from benchmarks.corpus import canary_value, mixed_corpus
 from scrubber.config import parse_config
-from scrubber.pipeline.loop import CONFIG_HEADER, ENTITIES_HEADER, REASON_HEADER, SOURCE_HEADER
+from scrubber.pipeline.records import CONFIG_HEADER, ENTITIES_HEADER, REASON_HEADER, SOURCE_HEADER
 from tests.integration.conftest import (
     LARGE_MESSAGE_BYTES,
     Kafka,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from connectors.kafka.transactions import INSTANCE_ID_ENV, transactional_id_for
 from scrubber.config import load_config, parse_config
 from scrubber.engine.keys import load_keys
 from scrubber.errors import ConfigError, KeyMaterialError
-from scrubber.pipeline.loop import INSTANCE_ID_ENV, transactional_id_for
 
 
 def test_embedded_default_replaces_with_type_label() -> None:
