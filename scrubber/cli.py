@@ -75,7 +75,7 @@ def _inputs(files: list[Path], stack: ExitStack) -> Iterator[BinaryIO]:
 def _scrub(args: argparse.Namespace) -> int:
     # Heavy imports (spaCy) only for commands that scrub.
     from scrubber.stream import scrub_stream
-    from scrubber.vault.tokens import scrubber_for
+    from scrubber.vault.recorder import scrubber_for
 
     log = get_logger("scrubber.scrub")
     started = time.monotonic()

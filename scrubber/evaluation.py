@@ -137,7 +137,7 @@ def _evaluate_file(records: list[dict[str, Any]], predict: Predictor) -> dict[st
 
 
 def scrubber_predictor(config: Config) -> Predictor:
-    from scrubber.vault.tokens import scrubber_for
+    from scrubber.vault.recorder import scrubber_for
 
     engine = scrubber_for(config)
 

@@ -240,7 +240,7 @@ def build_transform(
             if sink is None:
                 raise ConfigError(
                     "the vault operator needs a token vault, and this command opened none "
-                    "(build the engine with `scrubber.vault.tokens.scrubber_for`)"
+                    "(build the engine with `scrubber.vault.recorder.scrubber_for`)"
                 )
             return sink.transform(keys[name], length, scope)
     raise AssertionError(f"unhandled operator {op!r}")

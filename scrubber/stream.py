@@ -18,7 +18,7 @@ from scrubber.config import load_config
 from scrubber.engine import Scrubber
 from scrubber.engine.formats import placeholder
 from scrubber.models import Format, Outcome, Reason
-from scrubber.vault.tokens import scrubber_for
+from scrubber.vault.recorder import scrubber_for
 
 
 @dataclass(slots=True)

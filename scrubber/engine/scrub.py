@@ -20,6 +20,7 @@ from scrubber.engine.formats import Leaf, ParsedRecord, encode, leaves, parse
 from scrubber.engine.formats import placeholder as placeholder_for
 from scrubber.engine.keys import load_keys
 from scrubber.engine.ner import NerDetector
+from scrubber.engine.object_keys import key_slots, scrub_keys, scrubbed_key
 from scrubber.engine.policy import Action, Policy, ScopedPolicy
 from scrubber.errors import RecordRejected
 from scrubber.models import Format, Outcome, Reason, RecordResult, Replacement
@@ -55,7 +56,7 @@ class Scrubber:
         token_sink: TokenSink | None = None,
     ) -> None:
         """`token_sink` takes the `vault` operator's values (the command that needs a vault
-        opens it: `scrubber.vault.tokens.scrubber_for`); it is flushed once per batch."""
+        opens it: `scrubber.vault.recorder.scrubber_for`); it is flushed once per batch."""
         self.config = config
         self.config_hash = config.digest()
         self.token_sink = token_sink
@@ -96,10 +97,16 @@ class Scrubber:
             looks_json = fmt == "json" or head in ("{", "[", b"{", b"[")
             try:
                 record = _Pending(parse(raw, fmt, limits.max_record_bytes), looks_json, policy)
-                self._collect(record, items, owners)
             except RecordRejected as rejected:
                 record = _Pending(None, looks_json, policy, rejected.reason)
             pending.append(record)
+        self._scrub_object_keys(pending, policy)
+        for record in pending:
+            if record.reason is None:
+                try:
+                    self._collect(record, items, owners)
+                except RecordRejected as rejected:
+                    record.reason = rejected.reason
         for (record, leaf), found in zip(owners, self.detector.detect_batch(items), strict=True):
             if record.reason is not None:
                 continue
@@ -117,6 +124,24 @@ class Scrubber:
                     results[index] = self._result(record, fmt)
         return results
 
+    def _scrub_object_keys(self, pending: list[_Pending], policy: ScopedPolicy) -> None:
+        """Keys before values, so paths, field rules and findings see scrubbed key names."""
+        depth = self.config.limits.max_json_depth
+        slots = [
+            slot
+            for record in pending
+            if record.parsed is not None and record.parsed.document is not None
+            for slot in key_slots(record.parsed.document, depth, record)
+        ]
+        renamed, failed = scrub_keys(slots, self.detector.detect_batch, policy)
+        for slot, replacements in renamed:
+            record = slot.owner
+            record.replacements += replacements
+            record.counts.update(r.entity_type for r in replacements)
+            record.changed = True
+        for slot, reason in failed:
+            slot.owner.reason = slot.owner.reason or reason
+
     def _collect(
         self, record: _Pending, items: list[TextItem], owners: list[tuple[_Pending, Leaf | None]]
     ) -> None:
@@ -132,7 +157,8 @@ class Scrubber:
                 if not rule.keep:
                     self._replace_leaf(record, leaf, "FIELD", rule.action)
                 continue
-            hint = hint_for_path(leaf.path, leaf.key)
+            # A key we scrubbed (`<EMAIL_ADDRESS>`) names a person, not what its value is.
+            hint = None if scrubbed_key(leaf.key) else hint_for_path(leaf.path, leaf.key)
             if hint is not None and self._enabled(hint) and value_is_sensitive(leaf.text):
                 self._replace_leaf(record, leaf, hint, record.policy.action_for(hint))
                 continue

@@ -22,12 +22,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
+from scrubber.config import Config
 from scrubber.errors import VaultUnavailable
 from scrubber.log import get_logger
 from scrubber.operators import Transform, derive_key, keyed_digest, vault_token
-from scrubber.vault.store import SealedRow, TokenStore
-from scrubber.vault.tokens import Keyring, subject_digest
+from scrubber.vault.store import SealedRow, TokenStore, open_store
+from scrubber.vault.tokens import Keyring, open_keyring, subject_digest, uses_vault
 
 # Tombstones written by other replicas are read at most this often (seconds); a put refused in
 # between is caught by the store itself.
@@ -37,6 +39,9 @@ PURGE_INTERVAL = 300.0
 INDEX_CACHE_ENTRIES = 100_000
 # Tombstones are read back this far before the last read, for clocks of replicas that differ.
 CLOCK_SLACK_SECONDS = 60.0
+
+if TYPE_CHECKING:
+    from scrubber.engine import Scrubber
 
 log = get_logger("scrubber.vault")
 
@@ -158,3 +163,21 @@ class TokenRecorder:
         if found:
             self._index.clear()  # an erased subject's random tokens are gone from the index
         self._erased_read_at = now
+
+
+def open_recorder(config: Config, environ: Mapping[str, str] | None = None) -> TokenRecorder | None:
+    """The engine's write side, or None when no operator uses the vault."""
+    if config.vault is None or not uses_vault(config):
+        return None
+    return TokenRecorder(
+        open_store(config.vault, environ), open_keyring(config.vault, environ), config.vault.ttl,
+        frozenset(config.vault.random_tokens),
+    )  # fmt: skip
+
+
+def scrubber_for(config: Config, environ: Mapping[str, str] | None = None) -> Scrubber:
+    """The engine, handed the token vault when its policy uses the `vault` operator. Every
+    command that scrubs builds its engine here, so none forgets the vault."""
+    from scrubber.engine import Scrubber  # spaCy: only for the commands that scrub
+
+    return Scrubber(config, environ=environ, token_sink=open_recorder(config, environ))

@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -31,16 +30,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from scrubber.config import Config, VaultConfig, read_secret
 from scrubber.operators import VaultOp
-from scrubber.vault.store import SealedRow, TokenStore, open_store
-
-if TYPE_CHECKING:
-    from scrubber.engine import Scrubber
-    from scrubber.vault.recorder import TokenRecorder
+from scrubber.vault.store import SealedRow, TokenStore
 
 TOKEN_PATTERN = re.compile(r"<([A-Z][A-Z0-9_]*?)_V([0-9]{1,4})_([0-9a-f]{12,32})>")
 NONCE_BYTES = 12
 _PHONE_LIKE = re.compile(r"\+?[0-9 ().\-/]{7,}")
-
 
 
 class Status(StrEnum):
@@ -64,8 +58,6 @@ class Resolution:
 def _mac(key: bytes, label: bytes, value: str) -> str:
     message = label + b"\x00" + value.encode("utf-8", "surrogatepass")
     return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
 
 
 def normalize_identifier(value: str) -> str:
@@ -158,9 +150,7 @@ class Vault:
         """Delete every row of these identifiers in these scopes and leave tombstones, so their
         values never get those tokens again; per identifier, the rows deleted."""
         now = self._clock()
-        return self._by_identifier(
-            identifiers, lambda s: self.store.erase(s, sorted(scopes), now)
-        )
+        return self._by_identifier(identifiers, lambda s: self.store.erase(s, sorted(scopes), now))
 
     def _by_identifier(
         self, identifiers: Sequence[str], action: Callable[[Sequence[str]], list[SealedRow]]
@@ -194,23 +184,3 @@ def open_keyring(config: VaultConfig, environ: Mapping[str, str] | None = None) 
         for version, source in config.encryption_keys.items()
     }
     return Keyring(materials, config.active_key, config.retired_keys)
-
-
-def open_recorder(config: Config, environ: Mapping[str, str] | None = None) -> TokenRecorder | None:
-    """The engine's write side, or None when no operator uses the vault."""
-    from scrubber.vault.recorder import TokenRecorder
-
-    if config.vault is None or not uses_vault(config):
-        return None
-    return TokenRecorder(
-        open_store(config.vault, environ), open_keyring(config.vault, environ), config.vault.ttl,
-        frozenset(config.vault.random_tokens),
-    )  # fmt: skip
-
-
-def scrubber_for(config: Config, environ: Mapping[str, str] | None = None) -> Scrubber:
-    """The engine, handed the token vault when its policy uses the `vault` operator. Every
-    command that scrubs builds its engine here, so none forgets the vault."""
-    from scrubber.engine import Scrubber  # spaCy: only for the commands that scrub
-
-    return Scrubber(config, environ=environ, token_sink=open_recorder(config, environ))

@@ -18,7 +18,8 @@ from scrubber.config import AccessConfig, parse_config
 from scrubber.errors import AccessDenied, ConfigError, KeyMaterialError
 from scrubber.vault.access import AccessControl, Gatekeeper, open_gatekeeper
 from scrubber.vault.audit import verify
-from scrubber.vault.tokens import TOKEN_PATTERN, Status, scrubber_for
+from scrubber.vault.recorder import scrubber_for
+from scrubber.vault.tokens import TOKEN_PATTERN, Status
 
 ROOT = Path(__file__).resolve().parents[2]
 EMAIL = "maria.garcia@example.org"
@@ -54,7 +55,9 @@ def full_config(tmp_path: Path) -> dict[str, Any]:
 @pytest.fixture
 def scrubbed(tmp_path: Path) -> tuple[Gatekeeper, str]:
     config = parse_config(full_config(tmp_path))
-    text = scrubber_for(config, environ=ENV).scrub_batch([f"mail {EMAIL} or call {PHONE}"])[0].output
+    text = (
+        scrubber_for(config, environ=ENV).scrub_batch([f"mail {EMAIL} or call {PHONE}"])[0].output
+    )
     return open_gatekeeper(config, ENV), text
 
 

@@ -16,9 +16,9 @@ from scrubber.errors import ConfigError
 from scrubber.models import Outcome, Reason
 from scrubber.operators import derive_key, keyed_digest, vault_token
 from scrubber.vault.access import open_gatekeeper
-from scrubber.vault.recorder import TokenRecorder
+from scrubber.vault.recorder import TokenRecorder, scrubber_for
 from scrubber.vault.store import SqlStore
-from scrubber.vault.tokens import TOKEN_PATTERN, Keyring, Status, Vault, scrubber_for
+from scrubber.vault.tokens import TOKEN_PATTERN, Keyring, Status, Vault
 
 TOKEN_KEY = "4f1c0a9e7d3b2c58a6e1f0d9c8b7a6e5"
 VAULT_KEY = "c3a19f5e2d7b8046e1f2a3b4c5d6e7f8"

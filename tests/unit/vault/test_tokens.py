@@ -19,7 +19,7 @@ from scrubber.engine import Scrubber
 from scrubber.errors import ConfigError, VaultUnavailable
 from scrubber.models import Outcome, Reason
 from scrubber.operators import DEFAULT_SCOPE, PLACEHOLDER_PATTERN, vault_token
-from scrubber.vault.recorder import TokenRecorder
+from scrubber.vault.recorder import TokenRecorder, scrubber_for
 from scrubber.vault.store import SealedRow, SqlStore
 from scrubber.vault.tokens import (
     TOKEN_PATTERN,
@@ -27,7 +27,6 @@ from scrubber.vault.tokens import (
     Status,
     Vault,
     normalize_identifier,
-    scrubber_for,
     subject_digest,
 )
 
