@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 EVAL_DIR ?= ../shared/eval
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-unit test-slow test-pipeline test-chaos lint format eval bench bench-cli bench-pipeline bench-api soak profile check-structure services-up services-down kafka-up kafka-down pg-up pg-down chart-check clean
+.PHONY: help setup demo test test-unit test-slow test-pipeline test-chaos lint format eval bench bench-cli bench-pipeline bench-api soak profile check-structure services-up services-down kafka-up kafka-down pg-up pg-down tools chart-check image image-check lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -23,8 +23,9 @@ setup: $(STAMP) ## create .venv and install Scrubber with its dev tools (idempot
 demo: setup ## scrub the bundled sample with the embedded default policy
 	$(BIN)/scrubber --log-format console scrub samples/mixed.log
 
-test: setup lint services-up ## the whole suite: lint, unit, property and integration tests (CI runs this)
-	$(BIN)/pytest -q -m "not slow"
+test: setup lint services-up tools ## the whole suite: lint, unit, property, integration tests and chart-check (CI runs this)
+	$(BIN)/pytest -q -m "not slow" --ignore=tests/integration/test_chart.py
+	@$(MAKE) --no-print-directory chart-check
 
 test-unit: setup ## unit and property tests only (no services)
 	$(BIN)/pytest -q -m "not integration and not slow"
@@ -87,16 +88,32 @@ pg-up: ## start PostgreSQL on 127.0.0.1 (PG_PORT, default 55432)
 pg-down: ## stop PostgreSQL and remove its data
 	@bash scripts/postgres.sh down
 
-HELM ?= $(HOME)/.cache/scrubber/bin/helm
+# Chart and image tools, built or installed once outside the repo by scripts/tools.sh.
+TOOLS_CACHE ?= $(HOME)/.cache/scrubber
+HELM ?= $(TOOLS_CACHE)/bin/helm
+PSA ?= $(TOOLS_CACHE)/bin/psa
+KUBERNETES_VALIDATE ?= $(TOOLS_CACHE)/tools-venv/bin/kubernetes-validate
+PIP_COMPILE ?= $(TOOLS_CACHE)/tools-venv/bin/pip-compile
+PROMTOOL ?= promtool
 
-$(HELM):
-	GOBIN=$(dir $(HELM)) go install helm.sh/helm/v3/cmd/helm@v3.22.0
+tools: ## helm, psa (Go, cached in ~/.cache/scrubber/bin), kubernetes-validate, pip-tools, promtool
+	@SCRUBBER_CACHE=$(TOOLS_CACHE) bash scripts/tools.sh install >/dev/null
 
-chart-check: setup $(HELM) ## helm lint + template (run and serve modes) + scripts/check_chart.py
-	$(HELM) lint helm
-	$(HELM) template scrubber helm | $(BIN)/python scripts/check_chart.py
-	$(HELM) template scrubber helm --set mode=serve --set keys.existingSecret=k \
-		--set serviceMonitor.enabled=true | $(BIN)/python scripts/check_chart.py
+chart-check: setup tools ## helm lint --strict; every mode and example: schemas, Pod Security restricted; promtool; metric names
+	$(BIN)/python scripts/check_chart.py all --helm $(HELM) --psa $(PSA) \
+		--kubernetes-validate $(KUBERNETES_VALIDATE) --promtool $(PROMTOOL)
+	HELM=$(HELM) $(BIN)/pytest -q -p no:cacheprovider tests/integration/test_chart.py
+
+lock: tools ## regenerate requirements.lock (every runtime dependency, pinned with hashes) from pyproject.toml
+	env -u PIP_FIND_LINKS CUSTOM_COMPILE_COMMAND="make lock" $(PIP_COMPILE) --quiet --generate-hashes \
+		--allow-unsafe --strip-extras --all-build-deps --no-emit-index-url --no-emit-find-links \
+		--output-file requirements.lock pyproject.toml
+
+image: ## build the image with buildah on a local stand-in base (scripts/image.sh; no registry)
+	bash scripts/image.sh build
+
+image-check: ## run `scrub` and `serve` from the image's root filesystem, read-only, as uid 10001
+	bash scripts/image.sh run-ro
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

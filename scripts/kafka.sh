@@ -4,7 +4,10 @@
 #
 #   scripts/kafka.sh up       fetch jars if needed, format on first start, start, wait until it answers
 #   scripts/kafka.sh status   exit 0 if the broker answers, else 1
-#   scripts/kafka.sh pause    stop the broker but keep its data (chaos tests)
+#   scripts/kafka.sh pause    stop the broker cleanly but keep its data (chaos tests)
+#   scripts/kafka.sh kill     kill -9 the broker JVM (no clean shutdown), keep its data (chaos
+#                             tests: `up` or `resume` then starts it on the same data dir,
+#                             recovering its logs as after a crash)
 #   scripts/kafka.sh resume   start again on the same data, wait until it answers
 #   scripts/kafka.sh down     stop the broker and delete its data dir
 #
@@ -64,7 +67,7 @@ die() {
 }
 
 usage() {
-  printf 'usage: %s up|down|status|pause|resume\n' "$0" >&2
+  printf 'usage: %s up|down|status|pause|kill|resume\n' "$0" >&2
   exit 2
 }
 
@@ -172,15 +175,21 @@ ensure_jars() {
   touch "$JARS_READY_MARKER"
 }
 
-# True while our broker process lives; a zombie or a reused pid does not count.
+# True while our broker process lives; a zombie or a reused pid does not count. Right after
+# launch_broker the pid may still be the forked subshell (or `setsid`) that is about to exec the
+# JVM: a process that is still our own child counts as alive then, or a slow exec under load
+# would read as "exited during start-up".
 broker_process_alive() {
   [[ -f "$PID_FILE" ]] || return 1
-  local pid state
+  local pid state cmdline parent
   pid="$(<"$PID_FILE")"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   state="$(awk '{print $3}' "/proc/${pid}/stat" 2>/dev/null)" || return 1
   [[ -n "$state" && "$state" != "Z" ]] || return 1
-  tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null | grep -qF "kafka.Kafka ${CONFIG_FILE}"
+  cmdline="$(tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmdline" == *"kafka.Kafka ${CONFIG_FILE}"* ]] && return 0
+  parent="$(awk '/^PPid:/ {print $2}' "/proc/${pid}/status" 2>/dev/null)" || return 1
+  [[ "$parent" == "$$" ]]
 }
 
 # The broker "answers" when a real client gets cluster metadata that lists a broker. The port test
@@ -376,6 +385,23 @@ cmd_pause() {
   log "paused; data kept in ${DATA_DIR} ('scripts/kafka.sh resume' starts it again)"
 }
 
+# SIGKILL, as a crashed node: no controlled shutdown, no final flush or snapshot.
+cmd_kill() {
+  take_lock
+  if ! broker_process_alive; then
+    rm -f "$PID_FILE"
+    log "not running; nothing to kill"
+    return 0
+  fi
+  local pid
+  pid="$(<"$PID_FILE")"
+  log "kill -9 broker pid ${pid}"
+  kill -KILL "$pid" 2>/dev/null || true
+  while broker_process_alive; do sleep 0.1; done
+  rm -f "$PID_FILE"
+  log "killed; data kept in ${DATA_DIR} ('scripts/kafka.sh up' starts it again on it)"
+}
+
 cmd_down() {
   take_lock
   stop_broker
@@ -406,6 +432,7 @@ main() {
     down) cmd_down ;;
     status) cmd_status ;;
     pause | stop) cmd_pause ;;
+    kill) cmd_kill ;;
     resume | start) cmd_resume ;;
     *) usage ;;
   esac

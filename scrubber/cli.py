@@ -1,30 +1,51 @@
-"""`scrubber scrub | run | config validate | eval | kanon`: the command line and its wiring."""
+"""`scrubber scrub | run | config validate | eval | kanon`: the command line and its wiring.
+
+Exit codes: 0 done; 1 a check failed (`kanon`, `audit verify`); 2 a bad config, argument or input
+file, with one line on stderr; 130 Ctrl-C. Everything beyond the standard library is imported
+inside `main`, so Ctrl-C during the seconds of start-up exits quietly too.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
+import stat
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from types import FrameType
+from typing import TYPE_CHECKING, BinaryIO, NoReturn
 
-from connectors.stdio import batched, read_lines
-from scrubber.api import serve
-from scrubber.config import load_config
-from scrubber.errors import ConfigError, ScrubberError
-from scrubber.log import configure_logging, get_logger
-from scrubber.vault import cli as vault_cli
+from scrubber import __version__
 
-EXIT_CONFIG = 2
+if TYPE_CHECKING:
+    from connectors.stdio import Line
+
+EXIT_CONFIG = 2  # a bad config, argument or input file
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors on one line, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_CONFIG, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="scrubber", description="Streaming PII scrubbing.")
+    from scrubber.api import serve
+    from scrubber.log import LOG_LEVELS
+    from scrubber.vault import cli as vault_cli
+
+    parser = _Parser(prog="scrubber", description="Streaming PII scrubbing.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--log-format", choices=["json", "console"], default="json")
-    parser.add_argument("--log-level", default="info")
+    parser.add_argument("--log-level", type=str.lower, choices=LOG_LEVELS, default="info",
+                        help="for every command of this process (any case)")  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True)
     serve.register(commands)  # serve
     vault_cli.register(commands)  # vault access|erase|restore, audit verify
@@ -64,16 +85,72 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _inputs(files: list[Path], stack: ExitStack) -> Iterator[BinaryIO]:
+def _inputs(files: list[Path]) -> Iterator[BinaryIO]:
+    """stdin, or each file in turn (open while it is read)."""
     if not files:
-        yield sys.stdin.buffer
+        # A reader of our own over fd 0: the thread blocked in it on Ctrl-C holds its lock,
+        # and at exit Python would wait for the lock of `sys.stdin` and abort.
+        yield open(sys.stdin.fileno(), "rb", closefd=False)  # noqa: SIM115
         return
     for path in files:
-        yield stack.enter_context(path.open("rb"))
+        with path.open("rb") as stream:
+            yield stream
+
+
+def _unreadable(paths: list[Path]) -> str | None:
+    """`nope.log: No such file or directory` for the first input that cannot be read, checked
+    before any work starts (without opening it: a FIFO would block)."""
+    for path in paths:
+        try:
+            mode = path.stat().st_mode
+        except OSError as exc:
+            return f"{path}: {exc.strerror}"
+        if stat.S_ISDIR(mode):
+            return f"{path}: Is a directory"
+        if not os.access(path, os.R_OK):
+            return f"{path}: Permission denied"
+    return None
+
+
+class _Interrupts:
+    """Ctrl-C (SIGINT) raises KeyboardInterrupt, except while output is written: then it waits
+    until the batch is out, so no output line is cut short."""
+
+    def __init__(self) -> None:
+        self._writing = False
+        self._pending = False
+
+    def _handle(self, _signum: int, _frame: FrameType | None) -> None:
+        if self._writing:
+            self._pending = True
+            return
+        raise KeyboardInterrupt
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        previous = signal.signal(signal.SIGINT, self._handle)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        self._writing = True
+        try:
+            yield
+        finally:
+            self._writing = False
+        if self._pending:
+            raise KeyboardInterrupt
 
 
 def _scrub(args: argparse.Namespace) -> int:
+    """Exit 130 on Ctrl-C, after the batches already scrubbed are written out whole."""
     # Heavy imports (spaCy) only for commands that scrub.
+    from connectors.stdio import batched
+    from scrubber.config import load_config
+    from scrubber.log import get_logger
     from scrubber.stream import scrub_stream
     from scrubber.vault.recorder import scrubber_for
 
@@ -83,22 +160,47 @@ def _scrub(args: argparse.Namespace) -> int:
     engine = scrubber_for(config) if args.workers <= 1 else None
     log.info("engine_ready", config_hash=config.digest(), workers=args.workers,
              seconds=round(time.monotonic() - started, 3))  # fmt: skip
-    out = sys.stdout.buffer
+    out = sys.stdout.fileno()
     count = 0
-    with ExitStack() as stack:
-        max_bytes = config.limits.max_record_bytes
-        lines = (
-            line for stream in _inputs(args.files, stack) for line in read_lines(stream, max_bytes)
-        )
-        batches = batched(lines, args.batch_size, args.max_wait_ms / 1000)
-        for output in scrub_stream(batches, args.format, args.config, args.workers, engine):
-            for reason, size in output.quarantined:
-                log.warning("record_quarantined", reason=reason, size=size)
-            out.write("".join(line + "\n" for line in output.lines).encode("utf-8"))
-            out.flush()
-            count += len(output.lines)
+    failed: list[OSError] = []  # the lines are read on another thread: its failure, for this one
+    batches = batched(_lines(args.files, config.limits.max_record_bytes, failed),
+                      args.batch_size, args.max_wait_ms / 1000)  # fmt: skip
+    log_setup = (args.log_format, args.log_level)
+    outputs = scrub_stream(batches, args.format, args.config, args.workers, engine, log=log_setup)
+    interrupts = _Interrupts()
+    try:
+        with interrupts.installed(), closing(outputs):
+            for output in outputs:
+                for reason, size in output.quarantined:
+                    log.warning("record_quarantined", reason=reason, size=size)
+                with interrupts.held():
+                    _write_all(out, "".join(line + "\n" for line in output.lines).encode())
+                    count += len(output.lines)
+    except KeyboardInterrupt:
+        log.warning("scrub_interrupted", line_count=count)
+        return EXIT_INTERRUPTED
+    if failed:
+        raise failed[0]
     log.info("scrub_done", line_count=count, seconds=round(time.monotonic() - started, 3))
     return 0
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Every byte, in as many writes as the pipe takes. Not through `sys.stdout.buffer`: when a
+    signal interrupts its write and the handler returns, it can drop the rest (CPython 3.11)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _lines(files: list[Path], max_bytes: int, failed: list[OSError]) -> Iterator[Line]:
+    from connectors.stdio import read_lines
+
+    try:
+        for stream in _inputs(files):
+            yield from read_lines(stream, max_bytes)
+    except OSError as exc:
+        failed.append(exc)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -108,15 +210,17 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    config = load_config(args.file)
+    from scrubber.config import load_config
     from scrubber.engine.keys import load_keys
 
+    config = load_config(args.file)
     load_keys(config)
     print(json.dumps({"valid": True, "file": str(args.file), "config_hash": config.digest()}))
     return 0
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from scrubber.config import load_config
     from scrubber.evaluation import run_evaluation
 
     report = run_evaluation(
@@ -131,28 +235,39 @@ def _kanon(args: argparse.Namespace) -> int:
     from scrubber.kanon import k_anonymity
 
     quasi = tuple(path.strip() for path in args.quasi.split(",") if path.strip())
-    with ExitStack() as stack:
-        lines = (
-            line.decode("utf-8", "replace")
-            for stream in _inputs(args.files, stack)
-            for line in stream
-        )
-        try:
-            report = k_anonymity(lines, quasi, args.k)
-        except ValueError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_CONFIG
+    lines = (line.decode("utf-8", "replace") for stream in _inputs(args.files) for line in stream)
+    try:
+        report = k_anonymity(lines, quasi, args.k)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     print(json.dumps(report.as_dict()))
     return 0 if report.k_anonymous else 1
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # while starting up or working: exit 130, no traceback
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
+    from scrubber.api import serve
+    from scrubber.errors import ConfigError, ScrubberError
+    from scrubber.log import configure_logging
+    from scrubber.vault import cli as vault_cli
+
     args = _build_parser().parse_args(argv)
     configure_logging(args.log_format, args.log_level)
     handlers = {
         "scrub": _scrub, "run": _run, "config": _validate, "eval": _eval, "kanon": _kanon,
     }  # fmt: skip
     handlers |= serve.HANDLERS | vault_cli.HANDLERS
+    # Input files (scrub, kanon, vault ...; eval's --data) are checked before any work starts.
+    if problem := _unreadable([*getattr(args, "files", ()), *getattr(args, "data", ())]):
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
     try:
         return handlers[args.command](args)
     except ConfigError as exc:
@@ -163,6 +278,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # an input that went away or failed while it was read
+        if exc.filename is None:
+            raise
+        print(f"error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return EXIT_CONFIG
 
 
 if __name__ == "__main__":

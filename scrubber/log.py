@@ -15,6 +15,10 @@ from typing import Any, Literal
 import structlog
 
 LogFormat = Literal["json", "console"]
+# What `--log-level` accepts (any case).
+LOG_LEVELS = ("debug", "info", "warning", "error")
+# The level this process was configured with: a later call without a level keeps it.
+_current = {"level": "info"}
 
 PAYLOAD_FIELDS = frozenset(
     {"text", "payload", "value", "values", "record", "records", "line", "lines", "body",
@@ -30,8 +34,16 @@ def refuse_payload_fields(
     return event_dict
 
 
-def configure_logging(fmt: LogFormat = "json", level: str = "info") -> None:
-    """Logs go to stderr: stdout belongs to the scrubbed data."""
+def configure_logging(fmt: LogFormat = "json", level: str | None = None) -> None:
+    """Logs go to stderr: stdout belongs to the scrubbed data.
+
+    `level` is one of LOG_LEVELS (any case); None keeps the level this process already has (so a
+    command's own set-up does not undo `--log-level`), info at first.
+    """
+    if level is not None:
+        if level.lower() not in LOG_LEVELS:
+            raise ValueError(f"unknown log level {level!r}: use one of {', '.join(LOG_LEVELS)}")
+        _current["level"] = level.lower()
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
@@ -46,7 +58,7 @@ def configure_logging(fmt: LogFormat = "json", level: str = "info") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping()[level.upper()]
+            logging.getLevelNamesMapping()[_current["level"].upper()]
         ),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,

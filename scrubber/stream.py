@@ -2,14 +2,20 @@
 
 With one worker the engine runs in this process. With more, each worker process builds its own
 engine from the same config (spawned, so no thread or BLAS state is inherited across a fork) and
-`Pool.imap` hands batches out and gives results back in input order.
+`Pool.imap` hands batches out and gives results back in input order. Workers ignore SIGINT (Ctrl-C
+reaches the whole process group): the parent decides how to stop, and stopping the stream ends
+the pool even while input is still awaited.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterable, Iterator
+import queue
+import signal
+import threading
+from collections.abc import Generator, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +23,7 @@ from connectors.stdio import Line, OversizedLine
 from scrubber.config import load_config
 from scrubber.engine import Scrubber
 from scrubber.engine.formats import placeholder
+from scrubber.log import LogFormat, configure_logging
 from scrubber.models import Format, Outcome, Reason
 from scrubber.vault.recorder import scrubber_for
 
@@ -48,8 +55,12 @@ def scrub_lines(engine: Scrubber, batch: list[Line], fmt: Format) -> BatchOutput
 _worker_engine: Scrubber | None = None
 
 
-def _start_worker(config_path: Path | None) -> None:
+def _start_worker(config_path: Path | None, log_format: LogFormat, log_level: str) -> None:
     global _worker_engine  # noqa: PLW0603  # one engine per worker process, built once
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A spawned process starts with structlog's defaults, which print to stdout: the scrubbed
+    # data's stream. Its events go to stderr like the parent's.
+    configure_logging(log_format, log_level)
     _worker_engine = scrubber_for(load_config(config_path))
 
 
@@ -64,8 +75,10 @@ def scrub_stream(
     config_path: Path | None,
     workers: int,
     engine: Scrubber | None = None,
-) -> Iterator[BatchOutput]:
-    """Scrubbed batches in input order."""
+    *,
+    log: tuple[LogFormat, str] = ("json", "info"),
+) -> Generator[BatchOutput, None, None]:
+    """Scrubbed batches in input order; closing the generator stops the workers."""
     if workers <= 1:
         local = engine or scrubber_for(load_config(config_path))
         for batch in batches:
@@ -75,5 +88,52 @@ def scrub_stream(
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_start_worker, initargs=(config_path,)) as pool:
-        yield from pool.imap(_work, ((batch, fmt) for batch in batches), chunksize=1)
+    with _sigint_ignored():  # spawned children keep it ignored from their first instruction on
+        pool = context.Pool(workers, initializer=_start_worker, initargs=(config_path, *log))
+    stop = threading.Event()
+    with pool:
+        try:
+            yield from pool.imap(_work, _jobs(batches, fmt, stop), chunksize=1)
+        finally:
+            stop.set()  # the pool's task thread leaves `_jobs`, so terminating the pool can end
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread handles signals
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _jobs(
+    batches: Iterable[list[Line]], fmt: Format, stop: threading.Event
+) -> Iterator[tuple[list[Line], Format]]:
+    """The batches as jobs, for the pool's task thread: it ends on `stop` even while waiting for
+    input (Pool.terminate joins that thread). A failure to read input is raised here, so the
+    pool hands it to the parent as the failure of the next result."""
+    ready: queue.Queue[list[Line] | Exception | None] = queue.Queue()  # None: no more input
+
+    def feed() -> None:
+        try:
+            for batch in batches:
+                ready.put(batch)
+            ready.put(None)
+        except Exception as exc:  # raised again in the task thread, below
+            ready.put(exc)
+
+    threading.Thread(target=feed, name="batch-feeder", daemon=True).start()
+    while not stop.is_set():
+        try:
+            item = ready.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        if item is None:
+            return
+        if isinstance(item, Exception):
+            raise item
+        yield item, fmt

@@ -8,15 +8,23 @@ Guarantees:
   session; with `exactly_once` it is transactional.
 - A broker outage is waited out: librdkafka reconnects, and a delivery keeps retrying for
   `delivery_timeout_ms` before it is reported as failed (and then produced again).
+- Kafka fidelity: output records are partitioned as the Java clients would (murmur2 of the key,
+  `partitioner` in `kafka.settings` to choose another) and keep the input's timestamp.
+- Static membership: each consumer's `group.instance.id` is the instance id plus the worker
+  index, so a restarted worker takes its partitions back at once, without a rebalance.
+- librdkafka's own log lines become structlog events (`librdkafka_log`), never plain text.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import socket
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
@@ -25,8 +33,14 @@ from scrubber.errors import ConfigError
 from scrubber.log import get_logger
 
 log = get_logger("scrubber.pipeline")
+INSTANCE_ID_ENV = "SCRUBBER_INSTANCE_ID"
+DEFAULT_PARTITIONER = "murmur2_random"
+# How often librdkafka reports its statistics (broker states: the readiness check's "broker
+# reachable").
+STATISTICS_INTERVAL_MS = 2_000
 Assignment = Callable[[Consumer, list[TopicPartition]], None]
 CommitResult = Callable[[KafkaError | None, list[TopicPartition]], None]
+Statistics = Callable[[str], None]
 # An open transaction of a crashed worker blocks read_committed readers until it times out (or
 # the restarted worker, with the same transactional.id, aborts it at once).
 TRANSACTION_TIMEOUT_MS = 60_000
@@ -74,11 +88,23 @@ class KafkaRecord:
         return len(self.value or b"")
 
 
-def _common(kafka: KafkaConfig) -> dict[str, Any]:
+def instance_of(kafka: KafkaConfig) -> str:
+    """This process's name among the replicas of its group: `kafka.instance_id`, else
+    $SCRUBBER_INSTANCE_ID, else the host name (the pod name in Kubernetes)."""
+    return kafka.instance_id or os.environ.get(INSTANCE_ID_ENV) or socket.gethostname()
+
+
+def _settings(
+    kafka: KafkaConfig, defaults: dict[str, Any], forced: dict[str, Any]
+) -> dict[str, Any]:
+    """Our defaults, then the user's `kafka.settings`, then what the guarantees need."""
     settings: dict[str, Any] = {
+        **defaults,
         "bootstrap.servers": kafka.bootstrap_servers,
         "client.id": kafka.client_id,
         **kafka.settings,
+        "logger": kafka_logger(),
+        **forced,
     }
     if kafka.sasl_password_env:
         password = os.environ.get(kafka.sasl_password_env)
@@ -94,26 +120,32 @@ def make_consumer(
     kafka: KafkaConfig,
     pipeline: PipelineConfig,
     *,
+    worker: int,
     on_assign: Assignment,
     on_revoke: Assignment,
     on_lost: Assignment,
     on_commit: CommitResult,
+    on_stats: Statistics,
     topics: list[str],
 ) -> Consumer:
-    settings = {
-        **_common(kafka),
-        "group.id": kafka.group_id,
-        "enable.auto.commit": False,
-        "enable.auto.offset.store": False,
-        "auto.offset.reset": "earliest",
-        "isolation.level": "read_committed",
+    defaults = {
         # A batch may take a while under load; the group must not evict a busy worker.
         "max.poll.interval.ms": max(300_000, int(pipeline.shutdown_grace_seconds * 2000)),
         "session.timeout.ms": 10_000,
         "heartbeat.interval.ms": 2_000,
-        "on_commit": on_commit,
     }
-    consumer = Consumer(settings)
+    forced = {
+        "group.id": kafka.group_id,
+        "group.instance.id": f"{instance_of(kafka)}-{worker}",
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+        "isolation.level": "read_committed",
+        "on_commit": on_commit,
+        "statistics.interval.ms": STATISTICS_INTERVAL_MS,
+        "stats_cb": on_stats,
+    }
+    consumer = Consumer(_settings(kafka, defaults, forced))
     consumer.subscribe(topics, on_assign=on_assign, on_revoke=on_revoke, on_lost=on_lost)
     return consumer
 
@@ -121,22 +153,65 @@ def make_consumer(
 def make_producer(
     kafka: KafkaConfig, pipeline: PipelineConfig, transactional_id: str | None
 ) -> Producer:
-    settings = {
-        **_common(kafka),
-        "enable.idempotence": True,
-        "acks": "all",
+    defaults = {
         "linger.ms": 5,
         "compression.type": "lz4",
-        "message.timeout.ms": pipeline.delivery_timeout_ms,
         "queue.buffering.max.messages": 1_000_000,
+        "partitioner": DEFAULT_PARTITIONER,
+    }
+    forced: dict[str, Any] = {
+        "enable.idempotence": True,
+        "acks": "all",
+        "message.timeout.ms": pipeline.delivery_timeout_ms,
     }
     if transactional_id is not None:
-        settings["transactional.id"] = transactional_id
-        settings["transaction.timeout.ms"] = TRANSACTION_TIMEOUT_MS
+        forced["transactional.id"] = transactional_id
+        forced["transaction.timeout.ms"] = TRANSACTION_TIMEOUT_MS
         # librdkafka refuses a delivery timeout longer than the transaction's; an outage longer
         # than that aborts the transaction, and the pipeline rewinds and tries the batch again.
-        settings["message.timeout.ms"] = min(pipeline.delivery_timeout_ms, TRANSACTION_TIMEOUT_MS)
-    return Producer(settings)
+        forced["message.timeout.ms"] = min(pipeline.delivery_timeout_ms, TRANSACTION_TIMEOUT_MS)
+    return Producer(_settings(kafka, defaults, forced))
+
+
+def broker_reachable(statistics: str) -> bool:
+    """From librdkafka's statistics JSON: is any real broker connection up?"""
+    try:
+        brokers = json.loads(statistics).get("brokers", {})
+    except (ValueError, AttributeError):
+        return False
+    return any(
+        b.get("state") == "UP" and b.get("source") != "logical"
+        for b in brokers.values()
+        if isinstance(b, dict)
+    )
+
+
+class _ToStructlog(logging.Handler):
+    """librdkafka's log lines (facility, client name, message) as structlog events. They name
+    brokers, topics and error codes, never a record's content."""
+
+    _methods: ClassVar[dict[int, str]] = {
+        logging.CRITICAL: "critical",
+        logging.ERROR: "error",
+        logging.WARNING: "warning",
+        logging.INFO: "info",
+    }
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        facility, client, detail = (*(str(a) for a in args[:3]), "", "", "")[:3]
+        method = self._methods.get(record.levelno, "debug")
+        getattr(log, method)("librdkafka_log", facility=facility, client=client, detail=detail)
+
+
+def kafka_logger() -> logging.Logger:
+    """The logging.Logger handed to every client (confluent-kafka's `logger` setting)."""
+    logger = logging.getLogger("scrubber.librdkafka")
+    if not any(isinstance(h, _ToStructlog) for h in logger.handlers):
+        logger.addHandler(_ToStructlog())
+        logger.setLevel(logging.DEBUG)  # structlog's level filter decides
+        logger.propagate = False
+    return logger
 
 
 def first_offsets(records: Iterable[KafkaRecord]) -> dict[tuple[str, int], int]:
@@ -171,12 +246,21 @@ def message_error(message: Message) -> KafkaError | None:
     return error
 
 
+class ConsumerFailed(KafkaException):
+    """The consumer hit a fatal error and can never be used again (e.g. fenced as a static
+    member: `FENCED_INSTANCE_ID`, which librdkafka also raises against itself when commits
+    queued under its old member id arrive after it rejoined, as after a broker crash)."""
+
+
 def records_of(messages: Iterable[Message]) -> list[KafkaRecord]:
     """What consume() returned, as records: an error is logged and skipped, a partition EOF
-    skipped."""
+    skipped; a fatal error (reported as `_FATAL`, its cause in librdkafka's log) is raised as
+    ConsumerFailed."""
     records: list[KafkaRecord] = []
     for message in messages:
         error = message_error(message)
+        if error is not None and (error.fatal() or error.code() == KafkaError._FATAL):
+            raise ConsumerFailed(error)
         if error is not None:
             log.warning("consume_error", code=error.name(), retriable=error.retriable())
         elif message.error() is None:

@@ -1,9 +1,10 @@
 """`scrubber serve`: the sidecar HTTP API (FastAPI), with its OpenAPI document at /openapi.json.
 
-Same engine, config and policy as `scrubber scrub`. The engine runs one call at a time on a
-worker thread, so the event loop keeps answering probes. Re-identification goes through
-access.Gatekeeper (API key -> role -> audited decision). Every error is a small JSON body with a
-code and a fixed message: never a stack trace, never a piece of the request.
+Same engine, config and policy as `scrubber scrub`. Each engine runs one call at a time on a
+thread of its own (limits.EngineLane), so the event loop keeps answering probes; large records
+get a second engine. Re-identification goes through access.Gatekeeper (API key -> role ->
+audited decision). Callers are held to `api.limits` (limits.py). Every error is a small JSON
+body with a code and a fixed message: never a stack trace, never a piece of the request.
 """
 
 from __future__ import annotations
@@ -11,24 +12,27 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    Info,
-    generate_latest,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scrubber.api.limits import Lanes, Rates, Refused
+from scrubber.api.middleware import (
+    MESSAGES,
+    ApiMetrics,
+    LimitBody,
+    Observe,
+    route_label,
+)
+from scrubber.api.middleware import (
+    json_error as _error,
+)
 from scrubber.api.models import (
     ErrorBody,
     FindingOut,
@@ -46,10 +50,14 @@ from scrubber.engine import Scrubber
 from scrubber.errors import AccessDenied, VaultUnavailable
 from scrubber.log import get_logger
 from scrubber.models import Format, Outcome, Reason, RecordResult, Replacement
+from scrubber.operators import KEYED_OPERATORS
 from scrubber.vault.access import AccessControl, Gatekeeper, Principal
 from scrubber.vault.store import SealedRow
+from scrubber.vault.tokens import TOKEN_PATTERN
 
 T = TypeVar("T")
+# Tokens minted through the API belong to its own scope unless a role names another.
+API_SCOPE = "api"
 
 
 class Pingable(Protocol):
@@ -57,47 +65,20 @@ class Pingable(Protocol):
 
 
 log = get_logger("scrubber.api")
-ROUTES = ("/v1/scrub", "/v1/restore", "/v1/subjects/access", "/v1/subjects/erase",
-          "/healthz", "/readyz", "/metrics")  # fmt: skip
-MESSAGES = {
-    400: "the body is not valid JSON",
-    401: "an API key is required (Authorization: Bearer <key>)",
-    404: "no such endpoint",
-    405: "method not allowed on this endpoint",
-    413: "the body is larger than the limit (limits.max_record_bytes)",
-    422: "the body does not match the schema of this endpoint (see /openapi.json)",
+REFUSALS = {  # by error code; the reason names the limit (its key under api.limits)
+    "rate_limited": "too many requests from this caller; retry after Retry-After seconds",
+    "busy": "the engine is busy; retry after Retry-After seconds",
 }
+TOO_MANY_TOKENS = "more tokens than api.limits.max_tokens_per_restore in one request; split it"
+NeedsKey = Literal["scrub", "restore", "access", "erase"]
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 422, 503)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 422, 429, 503)
 }
 
 
-def _error(status: int, error: str, message: str, reason: str | None = None) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    body = ErrorBody(error=error, message=message, reason=reason).model_dump(exclude_none=True)
-    return JSONResponse(body, status, headers=headers)
-
-
 # ---------------------------------------------------------------- the app
-
-
-class ApiMetrics:
-    def __init__(self, config_hash: str) -> None:
-        self.registry = r = CollectorRegistry()
-        self.requests = Counter(
-            "scrubber_http_requests", "HTTP requests by route and status", ["route", "status"],
-            registry=r,
-        )  # fmt: skip
-        self.seconds = Histogram(
-            "scrubber_http_request_seconds", "HTTP request latency", ["route"], registry=r,
-            buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
-        )  # fmt: skip
-        self.tokens = Counter(
-            "scrubber_restore_tokens", "Tokens asked to restore, by status", ["status"], registry=r
-        )
-        Info("scrubber_api", "Config hash", registry=r).info({"config_hash": config_hash})
 
 
 class _Service:
@@ -110,15 +91,20 @@ class _Service:
         access: AccessControl,
         gatekeeper: Gatekeeper | None,
         stores: Sequence[Pingable],
+        *,
+        large_engine: Scrubber | None,
     ) -> None:
         self.config = config
-        self.engine = engine
         self.access = access
         self._gatekeeper = gatekeeper
         self._stores = list(stores)
-        self.metrics = ApiMetrics(config.digest())
-        # The engine is not thread-safe (nor is its vault buffer): one call at a time.
-        self.engine_slot = anyio.CapacityLimiter(1)
+        self.keyed_policy = any(
+            isinstance(op, KEYED_OPERATORS) for _, op in config.operators_with_paths()
+        )
+        # An engine is not thread-safe (nor is its vault buffer): each has one lane.
+        self.lanes = Lanes(config.api.limits, engine, large_engine)
+        self.rates = Rates(config.api.limits)
+        self.metrics = ApiMetrics(config.digest(), self.lanes)
 
     @property
     def gatekeeper(self) -> Gatekeeper:
@@ -130,10 +116,36 @@ class _Service:
         reader = [] if self._gatekeeper is None else [self._gatekeeper.vault.store]
         return self._stores + reader
 
-    async def scrub(self, record: str, fmt: Format) -> RecordResult:
-        return await anyio.to_thread.run_sync(
-            lambda: self.engine.scrub_batch([record], fmt)[0], limiter=self.engine_slot
+    async def scrub(
+        self, record: str, fmt: Format, started: float, scope: str = API_SCOPE
+    ) -> RecordResult:
+        """On the record's lane, within api.limits.request_deadline_seconds of `started`."""
+        return await self.lanes.for_record(record).run(
+            lambda engine: engine.scrub_batch([record], fmt, scope)[0],
+            started + self.lanes.deadline_seconds,
         )
+
+    async def limit(
+        self, request: Request, caller: Principal | None, limit: str, needs_key: NeedsKey | None
+    ) -> None:
+        """Spend one request of the caller under `limit` (an api.limits key) or raise Refused.
+
+        A request without a valid key where one is needed first spends its client address's
+        bad-key allowance; beyond it, 429 before the audit log is touched, and the first such
+        refusal of each window writes one aggregated audit record (restore, access, erase).
+        """
+        client = request.client.host if request.client else "unknown"
+        if caller is None and needs_key is not None:
+            self.metrics.unauthenticated.labels(route_label(request.scope["path"])).inc()
+            attempt = self.rates.bad_keys.attempt(client)
+            if not attempt.allowed:
+                if attempt.first_refused and needs_key != "scrub":
+                    keeper, action = self.gatekeeper, needs_key
+                    detail = {"rate_limited": "bad_keys_per_minute", "attempts": attempt.attempts,
+                              "window_seconds": self.rates.bad_keys.window}  # fmt: skip
+                    await _in_thread(lambda: keeper.audit_unauthenticated(action, "http", detail))
+                raise Refused(429, "rate_limited", "bad_keys_per_minute", attempt.retry_after)
+        self.rates.take(limit, f"key:{caller.name}" if caller else f"address:{client}")
 
 
 async def _in_thread(work: Callable[[], T]) -> T:
@@ -163,10 +175,22 @@ router = APIRouter()
 
 @router.post("/v1/scrub", response_model=ScrubResponse, response_model_exclude_none=True,
              responses=ERRORS)  # fmt: skip
-async def scrub(payload: Payload, caller: Caller, service: Service) -> Any:
+async def scrub(payload: Payload, request: Request, caller: Caller, service: Service) -> Any:
     """Scrub `text` or `json`; findings say where (type, start, end, operator), never what."""
-    if service.config.access.scrub_requires_key and caller is None:
+    started = time.monotonic()
+    # A keyed policy makes /v1/scrub a guessing oracle for its scope: only roles that may scrub
+    # there get its tokens. Without keyed operators the output reveals nothing to test against.
+    keyed = service.keyed_policy
+    needs_key = service.config.access.scrub_requires_key or keyed
+    await service.limit(request, caller, "scrub_per_second", "scrub" if needs_key else None)
+    if needs_key and caller is None:
         return _error(401, "unauthenticated", MESSAGES[401])
+    scope = API_SCOPE
+    if keyed:
+        assert caller is not None
+        scope = payload.scope or (caller.scopes[0] if caller.scopes else API_SCOPE)
+        if not caller.scrub or scope not in caller.scopes:
+            return _error(403, "forbidden", f"role {caller.role!r} may not scrub in this scope")
     fmt: Format = "text"
     if payload.text is not None:
         record = payload.text
@@ -175,7 +199,7 @@ async def scrub(payload: Payload, caller: Caller, service: Service) -> Any:
             record, fmt = json.dumps(payload.json_, ensure_ascii=False), "json"
         except (RecursionError, ValueError):
             return _error(422, "record_rejected", "the record was not scrubbed", "too_deep")
-    result = await service.scrub(record, fmt)
+    result = await service.scrub(record, fmt, started, scope)
     if result.outcome is not Outcome.OK:
         return _rejected(result)
     findings = [_finding(r) for r in result.replacements]
@@ -186,13 +210,17 @@ async def scrub(payload: Payload, caller: Caller, service: Service) -> Any:
 
 @router.post("/v1/restore", response_model=RestoreResponse, response_model_exclude_none=True,
              responses=ERRORS)  # fmt: skip
-async def restore(payload: Payload, caller: Caller, service: Service) -> Any:
+async def restore(payload: Payload, request: Request, caller: Caller, service: Service) -> Any:
     """Tokens the caller's role may reveal become their values; the rest stay tokens."""
     keeper = service.gatekeeper
+    await service.limit(request, caller, "restore_per_second", "restore")
     texts = [payload.text] if payload.text is not None else []
     leaves = [] if payload.json_ is None else _string_leaves(payload.json_)
     texts += [str(container[slot]) for container, slot in leaves]
-    done = await _in_thread(lambda: keeper.restore(caller, texts, "http"))
+    cap = service.config.api.limits.max_tokens_per_restore
+    if caller is not None and await _in_thread(lambda: _more_tokens(texts, cap)):
+        return _error(413, "invalid_request", TOO_MANY_TOKENS, "max_tokens_per_restore")
+    done = await _in_thread(lambda: keeper.restore(caller, texts, "http", payload.scope))
     for status in done.statuses.values():
         service.metrics.tokens.labels(status.value).inc()
     tokens = [TokenStatus(token=t, status=s.value) for t, s in done.statuses.items()]
@@ -204,20 +232,30 @@ async def restore(payload: Payload, caller: Caller, service: Service) -> Any:
 
 
 @router.post("/v1/subjects/access", response_model=SubjectsResponse, responses=ERRORS)
-async def subjects_access(body: SubjectsRequest, caller: Caller, service: Service) -> Any:
+async def subjects_access(
+    body: SubjectsRequest, request: Request, caller: Caller, service: Service
+) -> Any:
     """The tokens that stand for each identifier (roles with subject_rights only)."""
     keeper = service.gatekeeper
+    await service.limit(request, caller, "subjects_per_minute", "access")
     return _subjects(
-        await _in_thread(lambda: keeper.access_subjects(caller, body.identifiers, "http"))
+        await _in_thread(
+            lambda: keeper.access_subjects(caller, body.identifiers, "http", body.scope)
+        )
     )
 
 
 @router.post("/v1/subjects/erase", response_model=SubjectsResponse, responses=ERRORS)
-async def subjects_erase(body: SubjectsRequest, caller: Caller, service: Service) -> Any:
+async def subjects_erase(
+    body: SubjectsRequest, request: Request, caller: Caller, service: Service
+) -> Any:
     """Delete the vault rows of each identifier: their tokens can never be revealed again."""
     keeper = service.gatekeeper
+    await service.limit(request, caller, "subjects_per_minute", "erase")
     return _subjects(
-        await _in_thread(lambda: keeper.erase_subjects(caller, body.identifiers, "http"))
+        await _in_thread(
+            lambda: keeper.erase_subjects(caller, body.identifiers, "http", body.scope)
+        )
     )
 
 
@@ -248,16 +286,27 @@ def create_app(
     access: AccessControl,
     gatekeeper: Gatekeeper | None,
     stores: Sequence[Pingable] = (),
+    *,
+    large_engine: Scrubber | None = None,
 ) -> FastAPI:
     """The app over a built engine. `stores` are what /readyz pings besides the gatekeeper's
-    (the engine's token vault): `scrubber.api.serve.build_app` wires them from a config."""
-    # JSON escaping can grow a record up to six times; the engine enforces the exact limit.
-    app = FastAPI(title="Scrubber", version="1")
-    app.state.service = service = _Service(config, engine, access, gatekeeper, stores)
+    (the engines' token vaults); `large_engine`, a second engine of the same config, serves
+    records of api.limits.large_record_bytes or more. `scrubber.api.serve.build_app` wires
+    them from a config."""
+    docs = config.api.docs  # /docs and /redoc load their assets from a CDN: off by default
+    app = FastAPI(
+        title="Scrubber", version="1", docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        swagger_ui_oauth2_redirect_url="/docs/oauth2-redirect" if docs else None,
+    )  # fmt: skip
+    app.state.service = service = _Service(
+        config, engine, access, gatekeeper, stores, large_engine=large_engine
+    )
     app.include_router(router)
     _install_error_handlers(app)
-    app.add_middleware(_LimitBody, max_body=6 * config.limits.max_record_bytes + 4096)
-    app.add_middleware(_Observe, metrics=service.metrics)
+    # JSON escaping can grow a record up to six times; the engine enforces the exact limit.
+    app.add_middleware(LimitBody, max_body=6 * config.limits.max_record_bytes + 4096)
+    app.add_middleware(Observe, metrics=service.metrics)
     return app
 
 
@@ -271,6 +320,17 @@ def _rejected(result: RecordResult) -> JSONResponse:
 def _finding(where: Replacement) -> FindingOut:
     return FindingOut(path=where.path, type=where.entity_type, start=where.start, end=where.end,
                       operator=where.operator)  # fmt: skip
+
+
+def _more_tokens(texts: Sequence[str], limit: int) -> bool:
+    """More than `limit` distinct tokens in `texts` (stops counting there)."""
+    seen: set[str] = set()
+    for text in texts:
+        for match in TOKEN_PATTERN.finditer(text):
+            seen.add(match.group(0))
+            if len(seen) > limit:
+                return True
+    return False
 
 
 def _string_leaves(document: dict[str, Any] | list[Any]) -> list[tuple[Any, Any]]:
@@ -321,6 +381,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.error("vault_unavailable", error=str(exc))
         return _error(503, "vault_unavailable", "the token vault cannot be reached; retry later")
 
+    async def refused(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Refused)
+        metrics = _service(request).metrics
+        counter = metrics.rate_limited if exc.status == 429 else metrics.busy
+        counter.labels(route_label(request.scope["path"]), exc.reason).inc()
+        return _error(exc.status, exc.error, REFUSALS[exc.error], exc.reason, exc.retry_after)
+
     async def internal(_: Request, exc: Exception) -> JSONResponse:
         log.error("internal_error", error_type=type(exc).__name__)
         return _error(500, "internal", "the request failed; nothing was revealed or stored")
@@ -329,61 +396,5 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(AccessDenied, denied)
     app.add_exception_handler(VaultUnavailable, unavailable)
+    app.add_exception_handler(Refused, refused)
     app.add_exception_handler(Exception, internal)
-
-
-class _Observe:
-    """Requests and latency by route and status (a plain ASGI middleware: no extra task)."""
-
-    def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def observed_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, observed_send)
-        finally:
-            route = scope["path"] if scope["path"] in ROUTES else "other"
-            self.metrics.requests.labels(route, str(status)).inc()
-            self.metrics.seconds.labels(route).observe(time.perf_counter() - started)
-
-
-class _LimitBody:
-    """Bodies over the limit get the JSON 413: at once when Content-Length says so, else as
-    soon as the bytes read pass it (chunked), before anything is parsed."""
-
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
-        self.app = app
-        self.max_body = max_body
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_body:
-            await _error(413, "invalid_request", MESSAGES[413])(scope, receive, send)
-            return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_body:
-                raise HTTPException(413)  # FastAPI passes it on to the 413 handler
-            return message
-
-        await self.app(scope, counted, send)

@@ -15,6 +15,10 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+# The scope a call acts in (a tenant, a route, "api"); the caller's role must list it.
+Scope = Annotated[str | None, Field(None, pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
+
+
 def _strings(document: Any) -> list[str]:
     """Every key and string in a JSON document, without recursion (documents can be deep)."""
     found: list[str] = []
@@ -45,6 +49,7 @@ class Payload(_Body):
 
     text: str | None = None
     json_: dict[str, Any] | list[Any] | None = Field(None, alias="json")
+    scope: Scope = None
 
     @model_validator(mode="after")
     def _exactly_one_valid(self) -> Payload:
@@ -87,6 +92,7 @@ class SubjectsRequest(_Body):
     identifiers: list[Annotated[str, Field(min_length=1, max_length=1024)]] = Field(
         min_length=1, max_length=100
     )
+    scope: Scope = None
 
     @model_validator(mode="after")
     def _valid_text(self) -> SubjectsRequest:

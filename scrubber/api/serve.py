@@ -16,9 +16,10 @@ from scrubber.api.app import create_app
 from scrubber.config import Config, load_config
 from scrubber.log import get_logger
 from scrubber.vault.access import AccessControl, open_gatekeeper
-from scrubber.vault.tokens import open_recorder
+from scrubber.vault.recorder import TokenRecorder, open_recorder
 
 log = get_logger("scrubber.vault_cli")
+WARM_UP = "Call Maria Garcia on +1 415-555-0199 or maria@example.org from 10.1.2.3 about 4111 1111"
 
 
 def register(commands: Any) -> None:
@@ -31,15 +32,26 @@ def register(commands: Any) -> None:
 
 def build_app(config: Config, environ: Mapping[str, str] | None = None) -> FastAPI:
     """The API as `scrubber serve` runs it: the engine writes tokens to the vault the config
-    names, and /readyz pings every store this process uses."""
+    names, and /readyz pings every store this process uses. Unless
+    `api.limits.large_record_bytes` is null, a second engine (with its own vault writer) serves
+    the large records, so they never hold the engine the small ones use."""
     from scrubber.engine import Scrubber
 
-    recorder = open_recorder(config, environ)
-    engine = Scrubber(config, environ=environ, token_sink=recorder)
+    engines, stores = [], []
+    for _ in range(1 if config.api.limits.large_record_bytes is None else 2):
+        recorder = open_recorder(config, environ)
+        engines.append(Scrubber(config, environ=environ, token_sink=recorder))
+        stores += [] if recorder is None else [recorder.store]
+        # The first detection loads word lists and phone metadata (a few hundred ms): here,
+        # not on the first request. Detection only: nothing is transformed or stored.
+        engines[-1].detect_texts([WARM_UP])
     gatekeeper = open_gatekeeper(config, environ) if config.vault is not None else None
+    for engine in engines:
+        if gatekeeper is not None and isinstance(engine.token_sink, TokenRecorder):
+            gatekeeper.vault.erase_listeners.append(engine.token_sink.note_erased)
     access = gatekeeper.access if gatekeeper is not None else AccessControl(config.access, environ)
-    stores = [] if recorder is None else [recorder.store]
-    return create_app(config, engine, access, gatekeeper, stores)
+    large = engines[1] if len(engines) > 1 else None
+    return create_app(config, engines[0], access, gatekeeper, stores, large_engine=large)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -19,8 +20,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import ValidationError, model_validator
 
+from recognizers.entity_types import (
+    FIELD_ENTITY_TYPE,
+    TIMESTAMP_ENTITY_TYPE,
+    detected_entity_types,
+    entity_types,
+)
 from scrubber.config.api import ApiConfig
-from scrubber.config.base import KeySource, SecretSource, Strict, read_secret
+from scrubber.config.base import KeySource, SecretSource, Strict, did_you_mean, read_secret
 from scrubber.config.engine import DetectionConfig, LimitsConfig, NerConfig, PolicyConfig
 from scrubber.config.pipeline import KafkaConfig, PipelineConfig, QuarantineConfig, RouteConfig
 from scrubber.config.vault import AccessConfig, ApiKeyConfig, AuditConfig, RoleConfig, VaultConfig
@@ -62,6 +69,44 @@ class Config(Strict):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _entity_types_can_apply(self) -> Config:
+        problems = [
+            f"{where}: {_refusal(name, allowed)}"
+            for where, names, allowed in self.entity_type_names()
+            for name in names
+            if name not in allowed
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def entity_type_names(self) -> list[tuple[str, Collection[str], frozenset[str]]]:
+        """Each place that names entity types, the names, and the types that can apply there.
+
+        Detection and policy take what detection reports (DATE_TIME only when timestamps are
+        redacted); the vault and its roles take every type a token can carry (FIELD too).
+        """
+        detection = self.detection
+        found = detected_entity_types()
+        if detection.redact_timestamps or TIMESTAMP_ENTITY_TYPE in detection.ner.entities:
+            found |= {TIMESTAMP_ENTITY_TYPE}
+        places: list[tuple[str, Collection[str], frozenset[str]]] = [
+            ("detection.entities", detection.entities, found),
+            ("detection.skip_entities", detection.skip_entities, found),
+            ("policy.entities", self.policy.entities.keys(), found),
+        ]
+        if self.vault is not None:
+            places += [
+                ("vault.random_tokens", self.vault.random_tokens, entity_types()),
+                ("vault.ttl", [name for name in self.vault.ttl if name != "*"], entity_types()),
+            ]
+        places += [
+            (f"access.roles.{name}.reveal", [t for t in role.reveal if t != "*"], entity_types())
+            for name, role in self.access.roles.items()
+        ]
+        return places
+
     def operators_with_paths(self) -> list[tuple[str, Operator]]:
         found: list[tuple[str, Operator]] = [("policy.default", self.policy.default)]
         found += [(f"policy.entities.{k}", v) for k, v in self.policy.entities.items()]
@@ -86,9 +131,21 @@ class Config(Strict):
             if isinstance(op, VaultOp) and self.vault is None:
                 raise ValueError(
                     f"{where} uses the vault operator, but there is no `vault:` section (add "
-                    "`vault: {encryption_keys: {1: {env: SCRUBBER_VAULT_KEY_V1}}, active_key: 1}`)"
+                    "`vault: {encryption_keys: {1: {env: SCRUBBER_VAULT_KEY_V1}}, active_key: 1, "
+                    "audit: {key: {env: SCRUBBER_AUDIT_KEY}}}`)"
                 )
         return self
+
+
+def _refusal(name: str, allowed: frozenset[str]) -> str:
+    if name == FIELD_ENTITY_TYPE:
+        return (
+            "'FIELD' never applies here: it is the type of values replaced by a field rule, "
+            "which take that rule's operator (see `policy.fields`)"
+        )
+    if name == TIMESTAMP_ENTITY_TYPE:
+        return "'DATE_TIME' is found only with `detection.redact_timestamps: true`"
+    return f"unknown entity type '{name}'{did_you_mean(name, allowed)}"
 
 
 def _later_defaults() -> dict[tuple[str, ...], Any]:
@@ -100,6 +157,8 @@ def _later_defaults() -> dict[tuple[str, ...], Any]:
         ("vault", "random_tokens"): [],
         ("access", "roles", "*", "scrub"): False,
         ("access", "roles", "*", "scopes"): ["api"],
+        ("detection", "structured_text"): True,
+        ("detection", "propagate"): True,
     }
 
 
@@ -116,11 +175,25 @@ def _drop_if_default(node: Any, path: tuple[str, ...], default: Any) -> None:
 
 
 def _format_errors(error: ValidationError) -> str:
+    """`key.path: message` per error; a check of the whole config names its own key paths."""
     lines = []
     for item in error.errors():
-        path = ".".join(str(p) for p in item["loc"]) or "(top level)"
-        lines.append(f"{path}: {item['msg']}")
+        message = item["msg"].removeprefix("Value error, ")
+        path = ".".join(str(p) for p in item["loc"])
+        lines.append(f"{path}: {message}" if path else message)
     return "; ".join(lines)
+
+
+def _yaml_problem(path: Path, exc: yaml.YAMLError) -> str:
+    """`my.yaml:7:3: not valid YAML: ...`, on one line (PyYAML counts lines and columns from 0)."""
+    mark = getattr(exc, "problem_mark", None)
+    if not isinstance(exc, yaml.MarkedYAMLError) or mark is None:
+        return f"{path}: not valid YAML ({' '.join(str(exc).split())})"
+    where = ""
+    if exc.context and exc.context_mark is not None and exc.context_mark.line != mark.line:
+        where = f" ({exc.context} at line {exc.context_mark.line + 1})"
+    problem = exc.problem or exc.context or "syntax error"
+    return f"{path}:{mark.line + 1}:{mark.column + 1}: not valid YAML: {problem}{where}"
 
 
 def parse_config(data: Any, source: str = "<config>") -> Config:
@@ -143,8 +216,10 @@ def load_config(path: Path | None) -> Config:
         text = path.read_text("utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+        raise ConfigError(_yaml_problem(path, exc)) from None
     return parse_config(data, str(path))

@@ -37,7 +37,7 @@ class ApiLimits(Strict):
     max_large_queue: int = Field(1, ge=0)
     # Queue wait plus work of one scrub request; beyond it: 503 `busy` (work already started
     # finishes in the background, its result is dropped).
-    request_deadline_seconds: float = Field(10.0, gt=0, le=600)
+    request_deadline_seconds: float = Field(30.0, gt=0, le=600)
 
 
 class ApiConfig(Strict):

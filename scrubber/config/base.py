@@ -1,17 +1,22 @@
-"""What every config section shares: the `Strict` base and where a secret's bytes come from."""
+"""What every config section shares: the `Strict` base, where a secret's bytes come from, and
+the hint for a misspelt entity type."""
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from pydantic import model_validator
 
+from recognizers.fields import hint_for_key
 from scrubber.errors import KeyMaterialError
 from scrubber.models import Strict
 
-__all__ = ["MIN_SECRET_BYTES", "KeySource", "SecretSource", "Strict", "read_secret"]
+__all__ = [
+    "MIN_SECRET_BYTES", "KeySource", "SecretSource", "Strict", "did_you_mean", "read_secret",
+]  # fmt: skip
 MIN_SECRET_BYTES = 16
 
 
@@ -54,3 +59,21 @@ def read_secret(what: str, source: SecretSource, environ: Mapping[str, str] | No
             f"{what} is {len(material)} bytes; at least {MIN_SECRET_BYTES} are required"
         )
     return material
+
+
+def did_you_mean(name: str, known: Collection[str]) -> str:
+    """` (did you mean 'EMAIL_ADDRESS'?)` for a misspelt entity type, or "" when nothing is close.
+
+    Tried in turn: the name in upper case (`email_address`), what a field of that name would
+    hold (`EMAIL`, `DOB`, `PASSWORD`), the one type of which it is a word (`SSN`), a close
+    spelling (`EMAIL_ADRESS`).
+    """
+    upper = name.upper()
+    words = set(upper.split("_"))
+    containing = [k for k in known if words <= set(k.split("_"))]
+    candidates = [upper, hint_for_key(name)]
+    if len(containing) == 1:
+        candidates += containing
+    candidates += difflib.get_close_matches(upper, sorted(known), n=1)
+    found = next((c for c in candidates if c in known and c != name), None)
+    return f" (did you mean '{found}'?)" if found else ""

@@ -21,21 +21,32 @@ UNSAFE_SETTINGS = {
     "enable.idempotence": "the producer must be idempotent",
     "isolation.level": "set by Scrubber (read_committed with exactly_once)",
     "transactional.id": "derived by Scrubber when exactly_once is on",
+    "group.instance.id": "derived by Scrubber from kafka.instance_id and the worker index",
 }
+# librdkafka's partitioners. Scrubber's default is murmur2_random: a keyed record lands on the
+# partition the Java clients would choose (murmur2 of the key), a record without a key anywhere.
+PARTITIONERS = frozenset(
+    {"random", "consistent", "consistent_random", "murmur2", "murmur2_random", "fnv1a",
+     "fnv1a_random"}
+)  # fmt: skip
 
 
 class KafkaConfig(Strict):
     bootstrap_servers: str = "127.0.0.1:9092"
     group_id: str = "scrubber"
     client_id: str = "scrubber"
-    # Any other librdkafka setting (security.protocol, sasl.mechanism, ...), except the unsafe.
+    # Any other librdkafka setting (security.protocol, sasl.mechanism, session.timeout.ms,
+    # linger.ms, ...), except the unsafe. `partitioner` (output records) must name one of
+    # librdkafka's: murmur2_random (the Java clients' choice) unless set.
     settings: dict[str, str | int | float | bool] = {}
     # Environment variable holding sasl.password, if SASL is used.
     sasl_password_env: str | None = None
-    # Names this process among the replicas of one group: part of its transactional ids, which
-    # must differ between live processes (a shared id fences the other producer) and stay the
-    # same across restarts (the restarted process then aborts its predecessor's transaction).
-    # Unset: $SCRUBBER_INSTANCE_ID, else the host name (the pod name in Kubernetes).
+    # Names this process among the replicas of one group: part of its transactional ids and of
+    # its consumers' group.instance.id (static membership), which must differ between live
+    # processes (a shared id fences the other producer or consumer) and stay the same across
+    # restarts (the restarted process then takes its partitions back at once, and aborts its
+    # predecessor's transaction). Unset: $SCRUBBER_INSTANCE_ID, else the host name (the pod
+    # name in Kubernetes): two processes on one host need an id each.
     instance_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
     @field_validator("settings")
@@ -43,11 +54,16 @@ class KafkaConfig(Strict):
     def _refuse_unsafe(
         cls, value: dict[str, str | int | float | bool]
     ) -> dict[str, str | int | float | bool]:
-        for key in value:
+        for key, setting in value.items():
             if key in UNSAFE_SETTINGS:
                 raise ValueError(f"{key!r} cannot be set: {UNSAFE_SETTINGS[key]}")
             if key == "sasl.password":
                 raise ValueError("put the SASL password in an env var named by sasl_password_env")
+            if key == "partitioner" and setting not in PARTITIONERS:
+                raise ValueError(
+                    f"partitioner {setting!r} is not one of librdkafka's: "
+                    + ", ".join(sorted(PARTITIONERS))
+                )
         return value
 
 
@@ -77,6 +93,9 @@ class QuarantineConfig(Strict):
 class PipelineConfig(Strict):
     batch_max_records: int = Field(500, ge=1, le=100_000)
     batch_max_bytes: int = Field(8 << 20, ge=1024)
+    # The longest a poll waits for the first record of a batch. A batch is handed on as soon as
+    # nothing more is ready (or batch_max_records / batch_max_bytes is reached): at low load
+    # batches are small and fast, at full load they fill up.
     batch_max_wait_ms: int = Field(100, ge=1, le=60_000)
     exactly_once: bool = False
     # SIGTERM: in-flight work must finish (flush, commit) within this many seconds.

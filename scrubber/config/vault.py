@@ -17,14 +17,32 @@ from scrubber.config.base import SecretSource, Strict
 
 
 class AuditConfig(Strict):
-    """The audit chain's protection: see docs/vault.md "Audit"."""
+    """The audit chain's protection: see docs/vault.md "Audit".
 
-    # HMAC key of the chain, held apart from the store (env or file), so whoever can write the
-    # store cannot recompute a valid chain.
+    `key` is required (fail closed): a vault whose audit log cannot be keyed would protect less
+    than the docs say, so opening the audit log without it is refused with `refusal()`'s text.
+    `anchor` is optional; without it, verification cannot see the newest records cut away with
+    the head rewound, or the whole log wiped.
+    """
+
+    # HMAC key of the chain and of the anchor's signatures, held apart from the store (env or
+    # file), so whoever can write the store cannot recompute a valid chain.
     key: SecretSource | None = None
-    # Signed checkpoints of the head are appended here: an outside anchor against truncation,
-    # rewind, selective rehash and wipe (`scrubber audit verify --anchor FILE`).
+    # A signed checkpoint of the head is appended (fsync'd) here after every append: an outside
+    # anchor against truncation with a head rewind, and against a wipe. A file apart from the
+    # store, that takes appends only (`chattr +a`, another owner, a shipped log).
     anchor: Path | None = None
+
+    def refusal(self) -> str | None:
+        """Why this section cannot protect an audit log, with the fix; None when it can."""
+        if self.key is None:
+            return (
+                "vault.audit.key is not set: the audit chain is keyed (HMAC-SHA256) with a "
+                "secret held apart from the store. Add `audit: {key: {env: SCRUBBER_AUDIT_KEY}}` "
+                "(or `{file: PATH}`) under `vault:`, holding at least 16 random bytes "
+                "(`openssl rand -hex 32`), and `anchor: PATH` for an append-only checkpoint file"
+            )
+        return None
 
 
 class VaultConfig(Strict):
@@ -64,6 +82,8 @@ class VaultConfig(Strict):
             raise ValueError(
                 f"key versions {retired} are retired; remove them from encryption_keys"
             )
+        if (refused := self.audit.refusal()) is not None:
+            raise ValueError(refused)
         if self.store == "postgres" and self.postgres_dsn is None:
             raise ValueError("store: postgres needs `postgres_dsn: {env: SCRUBBER_VAULT_DSN}`")
         if any(ttl.total_seconds() <= 0 for ttl in self.ttl.values()):

@@ -1,12 +1,12 @@
 """The Scrubber: built once from config, then `scrub_batch` over records.
 
-decode -> walk -> (field rules | key hints | detection) -> operators -> encode. Every record comes
-back as a `RecordResult` whose output is safe to emit: scrubbed, or a placeholder with a reason.
+decode -> walk (JSON leaves, or the slots of structured text) -> (field rules | key hints |
+detection) -> other mentions of what was found -> operators -> encode. Every record comes back as
+a `RecordResult` whose output is safe to emit: scrubbed, or a placeholder with a reason.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -16,34 +16,65 @@ from recognizers.fields import hint_for_path, value_is_sensitive
 from recognizers.proper_nouns import ProperNounRecognizer
 from scrubber.config import Config
 from scrubber.engine.detection import Detector, TextItem, looks_like_free_text
-from scrubber.engine.formats import Leaf, ParsedRecord, encode, leaves, parse
+from scrubber.engine.formats import ParsedRecord, encode, leaves, parse
 from scrubber.engine.formats import placeholder as placeholder_for
 from scrubber.engine.keys import load_keys
 from scrubber.engine.ner import NerDetector
 from scrubber.engine.object_keys import key_slots, scrub_keys, scrubbed_key
-from scrubber.engine.policy import Action, Policy, ScopedPolicy
+from scrubber.engine.policy import Policy, ScopedPolicy
+from scrubber.engine.propagation import Propagator
+from scrubber.engine.spans import (
+    FIELD_SCORE,
+    HINT_SCORE,
+    SECRET_HINT_SCORE,
+    Layout,
+    Outputs,
+    Span,
+    Target,
+    inside,
+    render,
+)
+from scrubber.engine.structured import Slot, escaper, text_slots
 from scrubber.errors import RecordRejected
 from scrubber.models import Format, Outcome, Reason, RecordResult, Replacement
-from scrubber.operators import DEFAULT_SCOPE, TokenSink
+from scrubber.operators import DEFAULT_SCOPE, PLACEHOLDER_PATTERN, TokenSink
 
 # JSON keys whose string values are prose: always worth NER, whatever their shape.
 FREE_TEXT_KEYS = frozenset(
     {"message", "msg", "content", "text", "body", "prompt", "input", "description", "comment",
      "comments", "note", "notes", "summary", "subject", "query", "question", "answer", "log"}
 )  # fmt: skip
+# Keys of structured text whose value, read alone, may be nothing but a name (`customer="Jane
+# Roe"`): scanned on its own as free text, so the bare-name pass sees it. No hint: `name=` is
+# as often a host or a job.
+NAME_KEYS = frozenset(
+    {"name", "customer", "client", "user", "owner", "author", "sender", "recipient", "contact",
+     "patient", "employee", "member", "person", "assignee", "reporter", "holder", "by"}
+)  # fmt: skip
+_KEEP = "keep"
 
 
 @dataclass(slots=True)
 class _Pending:
-    """A record between parse and encode."""
+    """A record between parse and encode: its strings (`targets`) collect what to replace."""
 
     parsed: ParsedRecord | None
     looks_json: bool
     policy: ScopedPolicy
     reason: Reason | None = None
-    counts: Counter[str] = field(default_factory=Counter)
+    counts: dict[str, int] = field(default_factory=dict)
     changed: bool = False
     replacements: list[Replacement] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    key_values: list[tuple[str, str]] = field(default_factory=list)  # found in JSON keys
+
+
+def _count(counts: dict[str, int], replacements: list[Replacement]) -> None:
+    for replacement in replacements:
+        counts[replacement.entity_type] = counts.get(replacement.entity_type, 0) + 1
+
+
+_Owner = tuple[_Pending, Target, int]  # whose string a TextItem is, and its offset there
 
 
 class Scrubber:
@@ -66,14 +97,22 @@ class Scrubber:
         if detection.ner.enabled:
             extra = ("DATE_TIME",) if detection.redact_timestamps else ()
             ner = NerDetector(detection.ner, extra)
+        proper_nouns = None
+        if detection.proper_nouns or detection.propagate:
+            proper_nouns = ProperNounRecognizer()
         self.detector = Detector(
             default_recognizers() if recognizers is None else recognizers,
             detection,
             config.limits,
             ner,
-            ProperNounRecognizer() if detection.proper_nouns else None,
+            proper_nouns if detection.proper_nouns else None,
         )
         self._wanted = frozenset(detection.entities)
+        self._allow = frozenset(detection.allow_list)
+        self._structured = detection.structured_text
+        self._propagator = None
+        if detection.propagate:
+            self._propagator = Propagator(proper_nouns, self._allow)
 
     def _enabled(self, entity_type: str) -> bool:
         return not self._wanted or entity_type in self._wanted
@@ -90,8 +129,6 @@ class Scrubber:
         policy = self.policy.scoped(scope)
         limits = self.config.limits
         pending: list[_Pending] = []
-        items: list[TextItem] = []
-        owners: list[tuple[_Pending, Leaf | None]] = []
         for raw in records:
             head = raw[:1]
             looks_json = fmt == "json" or head in ("{", "[", b"{", b"[")
@@ -101,20 +138,10 @@ class Scrubber:
                 record = _Pending(None, looks_json, policy, rejected.reason)
             pending.append(record)
         self._scrub_object_keys(pending, policy)
+        self._plan(pending)
         for record in pending:
             if record.reason is None:
-                try:
-                    self._collect(record, items, owners)
-                except RecordRejected as rejected:
-                    record.reason = rejected.reason
-        for (record, leaf), found in zip(owners, self.detector.detect_batch(items), strict=True):
-            if record.reason is not None:
-                continue
-            if isinstance(found, Reason):
-                record.reason = found
-                continue
-            if found:
-                self._apply(record, leaf, found)
+                self._render(record)
         results = [self._result(record, fmt) for record in pending]
         unstored = self.token_sink.flush() if self.token_sink is not None else frozenset()
         if unstored:  # fail closed: no token leaves that the vault cannot resolve
@@ -123,6 +150,19 @@ class Scrubber:
                     record.reason = Reason.VAULT_UNAVAILABLE
                     results[index] = self._result(record, fmt)
         return results
+
+    def detect_texts(self, texts: Sequence[str]) -> list[list[Finding] | Reason]:
+        """What `scrub_batch` would replace in each plain-text string (key hints and mentions
+        of found values included), as findings on the string, for evaluation."""
+        policy = self.policy.scoped(DEFAULT_SCOPE)
+        pending = [_Pending(ParsedRecord(text), False, policy) for text in texts]
+        self._plan(pending)
+        return [
+            record.reason
+            if record.reason is not None
+            else [span.finding() for span in record.targets[0].spans]
+            for record in pending
+        ]
 
     def _scrub_object_keys(self, pending: list[_Pending], policy: ScopedPolicy) -> None:
         """Keys before values, so paths, field rules and findings see scrubbed key names."""
@@ -137,74 +177,148 @@ class Scrubber:
         for slot, replacements in renamed:
             record = slot.owner
             record.replacements += replacements
-            record.counts.update(r.entity_type for r in replacements)
+            _count(record.counts, replacements)
+            record.key_values += [(slot.key[r.start : r.end], r.entity_type) for r in replacements]
             record.changed = True
         for slot, reason in failed:
             slot.owner.reason = slot.owner.reason or reason
 
-    def _collect(
-        self, record: _Pending, items: list[TextItem], owners: list[tuple[_Pending, Leaf | None]]
-    ) -> None:
+    def _plan(self, pending: list[_Pending]) -> None:
+        """Every record's spans: decided fields, one detection pass over the batch, then the
+        other mentions of what was found."""
+        items: list[TextItem] = []
+        owners: list[_Owner] = []
+        for record in pending:
+            if record.reason is None:
+                try:
+                    self._collect(record, items, owners)
+                except RecordRejected as rejected:
+                    record.reason = rejected.reason
+        for (record, target, offset), found in zip(
+            owners, self.detector.detect_batch(items), strict=True
+        ):
+            if record.reason is not None:
+                continue
+            if isinstance(found, Reason):
+                record.reason = found
+                continue
+            target.spans += [Span.of(finding, offset) for finding in found]
+        for record in pending:
+            if record.reason is None:
+                for target in record.targets:
+                    target.settle()
+                if self._propagator is not None:
+                    self._propagator.propagate(record.targets, record.key_values)
+
+    def _collect(self, record: _Pending, items: list[TextItem], owners: list[_Owner]) -> None:
         parsed = record.parsed
         assert parsed is not None
         if parsed.document is None:
-            items.append(TextItem(parsed.text, looks_like_free_text(parsed.text)))
-            owners.append((record, None))
+            self._collect_text(record, parsed.text, items, owners)
             return
         for leaf in leaves(parsed.document, self.config.limits.max_json_depth):
-            rule = record.policy.rule_for_path(leaf.path)
-            if rule is not None:
-                if not rule.keep:
-                    self._replace_leaf(record, leaf, "FIELD", rule.action)
-                continue
             # A key we scrubbed (`<EMAIL_ADDRESS>`) names a person, not what its value is.
-            hint = None if scrubbed_key(leaf.key) else hint_for_path(leaf.path, leaf.key)
-            if hint is not None and self._enabled(hint) and value_is_sensitive(leaf.text):
-                self._replace_leaf(record, leaf, hint, record.policy.action_for(hint))
+            key = None if scrubbed_key(leaf.key) else leaf.key
+            decided = self._decide(record.policy, leaf.path, key, leaf.text)
+            if decided is not None:  # not scanned, and no mention is looked for in it
+                target = Target(leaf.text, leaf, searchable=False)
+                record.targets.append(target)
+                if isinstance(decided, Span):
+                    target.spans.append(decided)
                 continue
             if not leaf.scannable:
                 continue
+            target = Target(leaf.text, leaf, searchable=not leaf.is_number)
+            record.targets.append(target)
             free = not leaf.is_number and (
                 leaf.key.lower() in FREE_TEXT_KEYS or looks_like_free_text(leaf.text)
             )
             items.append(TextItem(leaf.text, free))
-            owners.append((record, leaf))
+            owners.append((record, target, 0))
+
+    def _collect_text(
+        self, record: _Pending, text: str, items: list[TextItem], owners: list[_Owner]
+    ) -> None:
+        """The whole text is scanned as before; a structured line's slots also get field rules
+        and key hints, and values that may be prose or a bare name are read on their own."""
+        target = Target(text)
+        record.targets.append(target)
+        items.append(TextItem(text, looks_like_free_text(text)))
+        owners.append((record, target, 0))
+        slots = text_slots(text) if self._structured else []
+        if not slots:
+            return
+        target.layout = layout = Layout(
+            escaper(slots),
+            [(s.key_start, s.start) for s in slots if 0 <= s.key_start < s.start],
+            [(s.start, s.end) for s in slots if s.quoting in ("dquote", "sd")],
+        )
+        decided: list[tuple[int, int]] = []
+        for slot in slots:  # outer before inner: a decided slot decides what it holds
+            if inside(slot.start, slot.end, decided):
+                continue
+            value = slot.value(text)
+            decision = self._decide(record.policy, slot.path, slot.key, value, slot)
+            if decision == _KEEP:
+                layout.kept.append((slot.start, slot.end))
+            elif isinstance(decision, Span):
+                target.spans.append(decision)
+            elif self._alone(slot, value):
+                free = looks_like_free_text(value) or slot.key.lower() in NAME_KEYS
+                items.append(TextItem(value, free))
+                owners.append((record, target, slot.start))
+                continue
+            else:
+                continue
+            decided.append((slot.start, slot.end))
 
     @staticmethod
-    def _replace_leaf(record: _Pending, leaf: Leaf, entity_type: str, action: Action) -> None:
-        """A whole field replaced without detection (a field rule or a key hint)."""
-        record.replacements.append(
-            Replacement(leaf.path, 0, len(leaf.text), entity_type, action.operator)
-        )
-        leaf.write(action.transform(leaf.text, entity_type))
-        record.counts[entity_type] += 1
-        record.changed = True
+    def _alone(slot: Slot, value: str) -> bool:
+        """Is a slot's value worth reading on its own (beside the whole line)?"""
+        key = slot.key.lower()
+        if key in NAME_KEYS or key in FREE_TEXT_KEYS:
+            return any(c.isalpha() for c in value)
+        return slot.quoting in ("dquote", "sd") and " " in value.strip()
 
-    def _apply(self, record: _Pending, leaf: Leaf | None, found: list[Finding]) -> None:
-        assert record.parsed is not None
-        text = record.parsed.text if leaf is None else leaf.text
-        pieces: list[str] = []
-        cursor = 0
-        for finding in found:
-            value = text[finding.start : finding.end]
-            action = record.policy.action_for(finding.entity_type)
-            pieces.append(text[cursor : finding.start])
-            pieces.append(action.transform(value, finding.entity_type))
-            cursor = finding.end
-            record.counts[finding.entity_type] += 1
-            record.replacements.append(Replacement(
-                "" if leaf is None else leaf.path, finding.start, finding.end,
-                finding.entity_type, action.operator,
-            ))  # fmt: skip
-        pieces.append(text[cursor:])
-        scrubbed = "".join(pieces)
-        if scrubbed == text:
-            return
-        record.changed = True
-        if leaf is None:
-            record.parsed.text = scrubbed
-        else:
-            leaf.write(scrubbed)
+    def _decide(
+        self, policy: ScopedPolicy, path: str, key: str | None, value: str, slot: Slot | None = None
+    ) -> Span | str | None:
+        """A field rule or key hint on a whole value: a span over it, `_KEEP`, or None (scan).
+        In text, a hint decides only a field-like value (not a sentence, not our placeholder,
+        not allow-listed), and any other than SECRET lets a more precise finding name the type."""
+        start = 0 if slot is None else slot.start
+        end = start + len(value)
+        rule = policy.rule_for_path(path)
+        if rule is not None:
+            return _KEEP if rule.keep else Span(start, end, "FIELD", FIELD_SCORE, rule.action)
+        hint = hint_for_path(path, key) if key else None
+        if slot is not None:
+            hint = hint or slot.hint
+            if not slot.scalar or value in self._allow or PLACEHOLDER_PATTERN.fullmatch(value):
+                return None
+        if hint is None or not self._enabled(hint) or not value_is_sensitive(value):
+            return None
+        score = SECRET_HINT_SCORE if hint == "SECRET" or slot is None else HINT_SCORE
+        return Span(start, end, hint, score)
+
+    def _render(self, record: _Pending) -> None:
+        """Write every span with the policy's operators: one output per value in the record."""
+        parsed = record.parsed
+        assert parsed is not None
+        outputs = Outputs(record.policy)
+        for target in record.targets:
+            if not target.spans:
+                continue
+            scrubbed, replacements = render(target, outputs)
+            record.replacements += replacements
+            _count(record.counts, replacements)
+            if target.leaf is None:
+                if scrubbed != parsed.text:
+                    parsed.text = scrubbed
+                    record.changed = True
+            elif scrubbed != target.text or target.leaf.is_number:
+                target.leaf.write(scrubbed)
+                record.changed = True
 
     def _result(self, record: _Pending, fmt: Format) -> RecordResult:
         if record.reason is not None or record.parsed is None:
@@ -216,8 +330,3 @@ class Scrubber:
         parsed = record.parsed
         output = encode(parsed) if record.changed and parsed.document is not None else parsed.text
         return RecordResult(output, Outcome.OK, None, dict(record.counts), record.replacements)
-
-    def detect_texts(self, texts: Sequence[str]) -> list[list[Finding] | Reason]:
-        """Findings per plain-text string (what `scrub_batch` would replace), for evaluation."""
-        items = [TextItem(t, looks_like_free_text(t)) for t in texts]
-        return self.detector.detect_batch(items)

@@ -4,10 +4,11 @@ One loop owns polling, batching, producing and offset commits. At-least-once (de
 offset is committed only when every record below it was delivered to its output (and, for a
 failed record, to quarantine); a failed delivery is produced again, never skipped. Exactly-once:
 each batch is one transaction holding its outputs and its input offsets; an aborted transaction
-rewinds the consumer to the committed offsets.
+rewinds the consumer to the committed offsets, and only fencing stops the worker.
 
-Messages become KafkaRecords at the poll; what each record turns into is decided in
-`records`, the transaction mechanics live in `connectors.kafka.transactions`.
+Messages become KafkaRecords at the poll (`batches`); what each record turns into is decided in
+`records`, how it is counted in `ledger`, the transaction mechanics live in
+`connectors.kafka.transactions`.
 """
 
 from __future__ import annotations
@@ -20,33 +21,29 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
 
-from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from connectors.kafka.clients import (
+    ConsumerFailed,
     KafkaRecord,
+    broker_reachable,
     commit_offsets,
     error_of,
     first_offsets,
     lag_by_topic,
     make_consumer,
     make_producer,
-    records_of,
 )
-from connectors.kafka.transactions import TransactionalProducer, is_fatal, transactional_id_for
+from connectors.kafka.transactions import TransactionalProducer, is_fenced, transactional_id_for
 from scrubber.config import Config
 from scrubber.config.pipeline import RouteConfig
 from scrubber.log import get_logger
 from scrubber.models import Format, Reason, RecordResult
+from scrubber.pipeline.batches import poll_batch
+from scrubber.pipeline.ledger import Ledger
 from scrubber.pipeline.metrics import PipelineMetrics
 from scrubber.pipeline.offsets import OffsetTracker
-from scrubber.pipeline.records import (
-    Output,
-    Scrubbed,
-    delivered_outcome,
-    needs_retry,
-    scrub_parts,
-    shape,
-)
+from scrubber.pipeline.records import Output, Scrubbed, needs_retry, scrub_parts, shape
 
 COMMIT_INTERVAL_SECONDS = 1.0
 # At-least-once: stop taking new batches while this many batches' records await delivery. Without
@@ -55,6 +52,17 @@ COMMIT_INTERVAL_SECONDS = 1.0
 MAX_IN_FLIGHT_BATCHES = 4
 RETRY_FIRST_DELAY_SECONDS = 0.5
 RETRY_MAX_DELAY_SECONDS = 30.0
+# A consumer in a fatal state is replaced (same group.instance.id) at most this often in the
+# window; more means another live process holds our instance id: stop, saying so.
+CONSUMER_REPLACEMENTS = 3
+CONSUMER_REPLACEMENT_WINDOW_SECONDS = 300.0
+# One asynchronous commit at a time: while the coordinator is away they would pile up, and be
+# sent under an old member id once the group was joined again.
+COMMIT_ANSWER_WAIT_SECONDS = 30.0
+FENCED_HINT = (
+    "two live processes share a transactional id or group.instance.id: give each its own "
+    "kafka.instance_id (or SCRUBBER_INSTANCE_ID)"
+)
 
 log = get_logger("scrubber.pipeline")
 
@@ -77,24 +85,45 @@ class _Outgoing:
     output: Output
     route: str
     source: tuple[str, int, int]  # topic, partition, offset of the input record
-    timestamp_ms: int
+    timestamp_ms: int  # the input record's, carried to the output (0 or less: none)
 
 
-def _owned(batch: list[KafkaRecord], assigned: set[tuple[str, int]]) -> list[KafkaRecord]:
-    """The batch once a rebalance ran inside consume(). Records of partitions no longer ours are
-    the new owner's (it starts at the committed offset, below them, since they were never
-    tracked); keeping them would duplicate them and commit for a partition not ours. Records of
-    a partition we still own are all kept, never dropped: some may have been fetched after the
-    partition came back, and dropping those would let a later commit skip them. A partition
-    that came back is read again from its committed offset, so one offset can now be in the
-    batch twice: keep the first copy."""
-    kept: list[KafkaRecord] = []
-    seen: set[tuple[str, int, int]] = set()
-    for record in batch:
-        if (record.topic, record.partition) in assigned and record.where not in seen:
-            seen.add(record.where)
-            kept.append(record)
-    return kept
+def _log_stop(error: KafkaError | None, transactional_id: str | None) -> None:
+    code = error.name() if error else "unknown"
+    if is_fenced(error):
+        # A newer producer holds our transactional id. Our open transaction is aborted by the
+        # broker and nothing of it was committed, so stopping loses nothing; carrying on would
+        # fence the other process back in turn.
+        log.error(
+            "producer_fatal_error", code=code, transactional_id=transactional_id, hint=FENCED_HINT
+        )
+    else:
+        log.error("kafka_fatal_error", code=code, reason=error.str() if error else "")
+
+
+class Consumers:
+    """The worker's consumer, replaced by a new one (same group.instance.id) when it falls into
+    a fatal state; more than CONSUMER_REPLACEMENTS in the window means another live process
+    holds our instance id, and the error is raised: the worker stops."""
+
+    def __init__(self, make: Callable[[], Consumer]) -> None:
+        self._make = make
+        self._failures: list[float] = []
+        self.consumer = make()
+
+    def replace(self, exc: ConsumerFailed) -> None:
+        now = time.monotonic()
+        window = CONSUMER_REPLACEMENT_WINDOW_SECONDS
+        self._failures = [t for t in self._failures if now - t < window] + [now]
+        if len(self._failures) > CONSUMER_REPLACEMENTS:
+            log.error("consumer_fatal_error", hint=FENCED_HINT)
+            raise exc
+        error = error_of(exc)
+        log.error("consumer_replaced", code=error.name() if error else "unknown")
+        closing = threading.Thread(target=self.consumer.close, name="consumer-close", daemon=True)
+        closing.start()
+        closing.join(10.0)  # a close that hangs is left behind, as a hung producer is
+        self.consumer = self._make()
 
 
 class Pipeline:
@@ -108,45 +137,73 @@ class Pipeline:
         self._metrics = metrics
         self._routes = {topic: route for route in config.routes for topic in route.topics}
         self._tracker = OffsetTracker()
-        self._pending_parts: dict[tuple[str, int, int], int] = {}  # deliveries still awaited
         self._exactly_once = config.pipeline.exactly_once
+        self._ledger = Ledger(metrics, config.quarantine.topic, self._tracker, self._exactly_once)
         self._transactional_id = (
             transactional_id_for(config.kafka, worker) if self._exactly_once else None
         )
         make = partial(make_producer, config.kafka, config.pipeline, self._transactional_id)
         self._transactions: TransactionalProducer | None = None
+        self._plain_producer: Producer | None = None
         if self._transactional_id is not None:
-            self._transactions = TransactionalProducer(make, self._transactional_id, metrics.beat)
-            self._producer: Producer = self._transactions.producer
+            self._transactions = TransactionalProducer(make, self._transactional_id, self._waiting)
         else:
-            self._producer = make()
+            self._plain_producer = make()
         self._producer_failed = False
-        self._consumer: Consumer = make_consumer(
+        self._new_consumer = partial(
+            make_consumer,
             config.kafka,
             config.pipeline,
+            worker=worker,
             on_assign=self._on_assign,
             on_revoke=self._on_revoke,
             on_lost=self._on_lost,
             on_commit=self._on_commit,
+            on_stats=lambda stats: metrics.readiness.broker(broker_reachable(stats)),
             topics=sorted(self._routes),
         )
+        self._consumers = Consumers(self._new_consumer)
+        self._commit_sent: float | None = None  # an asynchronous commit awaiting its answer
         self._last_commit = time.monotonic()
         self._assigned: set[tuple[str, int]] = set()
         self._retry_delay = RETRY_FIRST_DELAY_SECONDS
         # Partitions taken away while a batch was being polled: their records leave the batch.
         self._taken_away: set[tuple[str, int]] = set()
 
+    def _waiting(self) -> None:
+        """A transactional call has been blocked for a second or more: alive, but waiting on
+        the broker, so not ready (the next statistics report says when it is back)."""
+        self._metrics.beat()
+        self._metrics.readiness.broker(False)
+
+    @property
+    def _consumer(self) -> Consumer:
+        """The live consumer (perhaps a replacement)."""
+        return self._consumers.consumer
+
+    @property
+    def _producer(self) -> Producer:
+        """The live producer (exactly-once: perhaps a replacement)."""
+        if self._transactions is not None:
+            return self._transactions.producer
+        assert self._plain_producer is not None
+        return self._plain_producer
+
     # ------------------------------------------------------------------ rebalances
 
-    def _on_assign(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if consumer is not self._consumer:  # a replaced consumer closing
+            return
         self._metrics.rebalances.labels("assign").inc()
         self._assigned |= {(p.topic, p.partition) for p in partitions}
-        self._metrics.assigned_partitions.set(len(self._assigned))
-        self._metrics.ready.set()
+        self._metrics.partitions(len(self._assigned))
+        self._metrics.readiness.broker(True)  # the coordinator just answered
         log.info("partitions_assigned", count=len(partitions))
 
-    def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Give the partitions back clean: deliver what is in flight, commit, forget."""
+        if consumer is not self._consumer:
+            return
         self._metrics.rebalances.labels("revoke").inc()
         revoked = {(p.topic, p.partition) for p in partitions}
         if not self._exactly_once:
@@ -155,8 +212,10 @@ class Pipeline:
         self._give_up(revoked)
         log.info("partitions_revoked", count=len(partitions))
 
-    def _on_lost(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Lost partitions belong to someone else already: never commit for them."""
+        if consumer is not self._consumer:
+            return
         self._metrics.rebalances.labels("lost").inc()
         self._give_up({(p.topic, p.partition) for p in partitions})
         log.warning("partitions_lost", count=len(partitions))
@@ -165,13 +224,14 @@ class Pipeline:
         self._tracker.forget(partitions)
         self._assigned -= partitions
         self._taken_away |= partitions
-        self._metrics.assigned_partitions.set(len(self._assigned))
+        self._metrics.partitions(len(self._assigned))
 
     # ------------------------------------------------------------------ the loop
 
     def _on_commit(self, error: Any, partitions: list[TopicPartition]) -> None:
         """An offset counts as committed only once the broker said so; a failed commit is
         tried again at the next interval (or at shutdown), even if nothing new arrived."""
+        self._commit_sent = None
         if error is not None:
             log.warning("commit_failed", code=str(error.name()))
             return
@@ -182,16 +242,15 @@ class Pipeline:
     def run(self, stop: threading.Event) -> None:
         pipeline = self._config.pipeline
         in_flight_limit = MAX_IN_FLIGHT_BATCHES * pipeline.batch_max_records
+        self._metrics.readiness.running = True
         try:
             while not stop.is_set():
                 self._metrics.beat()
                 if self._tracker.in_flight >= in_flight_limit:
-                    self._producer.poll(0.1)  # deliveries are behind: let them catch up
-                else:
-                    batch = self._poll_batch(stop)
-                    if batch:
-                        self._process(batch)
-                self._producer.poll(0)
+                    self._serve_producer(0.1)  # deliveries are behind: let them catch up
+                elif batch := self._poll_batch(stop):
+                    self._process(batch)
+                self._serve_producer()
                 if time.monotonic() - self._last_commit > COMMIT_INTERVAL_SECONDS:
                     if not self._exactly_once:
                         self._commit(asynchronous=True)
@@ -199,21 +258,37 @@ class Pipeline:
                     self._update_lag()
         except KafkaException as exc:
             error = error_of(exc)
-            if is_fatal(error):
-                # Fenced: a newer producer holds our transactional id. Our open transaction is
-                # aborted by the broker and nothing of it was committed, so stopping loses
-                # nothing; carrying on would fence the other process back in turn.
-                self._producer_failed = True
-                log.error(
-                    "producer_fatal_error",
-                    code=error.name() if error else "unknown",
-                    transactional_id=self._transactional_id,
-                    hint="two live processes share a transactional id: give each its own "
-                    "kafka.instance_id (or SCRUBBER_INSTANCE_ID)",
-                )
+            self._producer_failed = is_fenced(error)  # fenced: nothing left to deliver
+            _log_stop(error, self._transactional_id)
             raise
         finally:
+            self._metrics.readiness.running = False
             self._shut_down()
+
+    def _poll_batch(self, stop: threading.Event) -> list[KafkaRecord]:
+        try:
+            return poll_batch(
+                self._consumer, self._config.pipeline, stop=stop, assigned=self._assigned,
+                taken_away=self._taken_away, between=self._serve_producer,
+            )  # fmt: skip
+        except ConsumerFailed as exc:
+            # Its partitions count as lost (read again from the committed offsets by whoever
+            # gets them); deliveries in flight still finish.
+            self._give_up(set(self._assigned))
+            self._commit_sent = None
+            self._consumers.replace(exc)
+            return []
+
+    def _serve_producer(self, timeout: float = 0) -> None:
+        """Delivery reports. Exactly-once, a fatal error surfacing here is left to the next
+        transaction, which aborts or replaces the producer; only fencing stops the worker."""
+        try:
+            self._producer.poll(timeout)
+        except KafkaException as exc:
+            error = error_of(exc)
+            if self._transactions is None or is_fenced(error):
+                raise
+            log.warning("producer_error", code=error.name() if error else "unknown")
 
     def _shut_down(self) -> None:
         log.info("shutting_down", in_flight=self._tracker.in_flight)
@@ -228,27 +303,6 @@ class Pipeline:
             self._commit(asynchronous=False)
         self._consumer.close()
         log.info("stopped", undelivered=remaining)
-
-    def _poll_batch(self, stop: threading.Event) -> list[KafkaRecord]:
-        pipeline = self._config.pipeline
-        deadline = time.monotonic() + pipeline.batch_max_wait_ms / 1000
-        batch: list[KafkaRecord] = []
-        size = 0
-        self._taken_away.clear()
-        while len(batch) < pipeline.batch_max_records and size < pipeline.batch_max_bytes:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or stop.is_set():
-                break
-            fetched = self._consumer.consume(pipeline.batch_max_records - len(batch), remaining)
-            for record in records_of(fetched):
-                batch.append(record)
-                size += record.size
-            if self._taken_away:
-                batch = _owned(batch, self._assigned)
-                size = sum(r.size for r in batch)
-                self._taken_away.clear()
-            self._producer.poll(0)
-        return batch
 
     # ------------------------------------------------------------------ one batch
 
@@ -265,13 +319,17 @@ class Pipeline:
             self._retry_later(batch)
             return
         self._retry_delay = RETRY_FIRST_DELAY_SECONDS
-        if self._transactions is not None:
-            self._transactions.begin()
-        for route, records, scrubbed in prepared:
-            self._emit_route(route, records, scrubbed)
-        if self._transactions is not None:
-            self._transactions.commit(batch, self._consumer)  # or rewound to read it again
-            self._producer = self._transactions.producer  # perhaps replaced
+
+        def emit() -> None:
+            for route, records, scrubbed in prepared:
+                self._emit_route(route, records, scrubbed)
+
+        if self._transactions is None:
+            emit()
+        elif self._transactions.transact(batch, self._consumer, emit):
+            self._ledger.committed()
+        else:  # aborted, the consumer rewound: the batch is read (and counted in) again
+            self._ledger.aborted()
 
     def _retry_later(self, batch: list[KafkaRecord]) -> None:
         """The vault cannot store tokens: emit nothing, commit nothing, read the batch again.
@@ -296,20 +354,18 @@ class Pipeline:
     def _emit_route(
         self, route: RouteConfig, records: list[KafkaRecord], scrubbed: list[Scrubbed]
     ) -> None:
-        self._metrics.records_in.labels(route.name).inc(len(records))
-        self._metrics.bytes_in.labels(route.name).inc(sum(r.size for r in records))
         quarantine, config_hash = self._config.quarantine, self._engine.config_hash
-        for record, parts in zip(records, scrubbed, strict=True):
-            shaped = shape(route, record, parts, quarantine, config_hash)
-            if shaped.reason is None:
-                for (entity_type, operator), count in shaped.entities.items():
-                    self._metrics.entities.labels(route.name, entity_type, operator).inc(count)
-            else:
-                self._metrics.quarantined.labels(route.name, shaped.reason.value).inc()
-            if not self._exactly_once:
-                self._tracker.track(*record.where)
-                self._pending_parts[record.where] = len(shaped.outputs)
-            for output in shaped.outputs:
+        shaped = [
+            shape(route, record, parts, quarantine, config_hash)
+            for record, parts in zip(records, scrubbed, strict=True)
+        ]
+        # Counted before the first produce: a produce that fails mid-route (exactly-once) aborts
+        # the transaction with the whole route in the books.
+        self._ledger.taken(route.name, records)
+        for record, outcome in zip(records, shaped, strict=True):
+            self._ledger.expect(route.name, record, outcome)
+        for record, outcome in zip(records, shaped, strict=True):
+            for output in outcome.outputs:
                 self._produce(_Outgoing(output, route.name, record.where, record.timestamp_ms))
 
     def _produce(self, item: _Outgoing) -> None:
@@ -320,10 +376,11 @@ class Pipeline:
                 self._producer.produce(
                     out.topic, value=out.value, key=out.key, headers=headers,
                     on_delivery=self._on_delivery(item),
+                    timestamp=max(item.timestamp_ms, 0),  # 0: the broker's clock
                 )  # fmt: skip
                 return
             except BufferError:  # local queue full: serve callbacks, then try again
-                self._producer.poll(0.1)
+                self._serve_producer(0.1)
 
     def _on_delivery(self, item: _Outgoing) -> Callable[[Any, Message], None]:
         def done(error: Any, _message: Message) -> None:
@@ -333,38 +390,31 @@ class Pipeline:
                 if not self._exactly_once:
                     self._produce(item)  # the hole stays until this is delivered
                 return
-            outcome = delivered_outcome(item.output, self._config.quarantine.topic)
-            if outcome is not None:
-                self._metrics.records_out.labels(item.route, outcome).inc()
-                self._metrics.bytes_out.labels(item.route).inc(len(item.output.value or b""))
-                if item.timestamp_ms > 0:
-                    self._metrics.end_to_end_seconds.observe(
-                        max(0.0, time.time() - item.timestamp_ms / 1000)
-                    )
-            if not self._exactly_once:
-                self._delivered(item.source)
+            if not self._exactly_once:  # exactly-once, the commit finishes the records
+                self._ledger.delivered(item.source)
 
         return done
-
-    def _delivered(self, source: tuple[str, int, int]) -> None:
-        left = self._pending_parts.get(source, 0) - 1
-        if left > 0:
-            self._pending_parts[source] = left
-        else:
-            self._pending_parts.pop(source, None)
-            self._tracker.delivered(*source)
 
     # ------------------------------------------------------------------ commits
 
     def _commit(self, only: set[tuple[str, int]] | None = None, asynchronous: bool = True) -> None:
-        self._producer.poll(0)
+        self._serve_producer()
         offsets = self._tracker.committable(only)
         if not offsets:
             return
+        now = time.monotonic()
+        if asynchronous:
+            if (
+                self._commit_sent is not None
+                and now - self._commit_sent < COMMIT_ANSWER_WAIT_SECONDS
+            ):
+                return  # the last one is still unanswered (the coordinator is away)
+            self._commit_sent = now
         # Asynchronously, they are marked committed by _on_commit, once the broker confirms.
         done = commit_offsets(self._consumer, offsets, asynchronous=asynchronous)
-        self._on_commit(None, done)
-        self._last_commit = time.monotonic()
+        if not asynchronous:
+            self._on_commit(None, done)
+        self._last_commit = now
 
     def _update_lag(self) -> None:
         by_topic = lag_by_topic(self._consumer, self._assigned)

@@ -1,13 +1,22 @@
-"""Prometheus metrics and the health endpoints of `scrubber run`.
+"""Prometheus metrics, readiness and the HTTP endpoint of a `scrubber run` worker.
 
 Labels come only from small fixed sets (route, outcome, reason, entity type, operator): never a
 value from a record. The info metric carries the config hash, so output can be tied to a config.
+
+The books balance (see `ledger`): for every route, once nothing is in flight,
+
+    scrubber_records_in_total = scrubber_records_out_total{outcome="ok"}
+                              + scrubber_records_quarantined_total (all reasons)
+                              + scrubber_records_reprocessed_total
+
+and at any moment the difference is `scrubber_records_in_flight`.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -22,19 +31,61 @@ from prometheus_client import (
 )
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+# librdkafka reports broker states every 2 s (connectors.kafka.clients); a report older than
+# this means the loop is not serving its client (blocked on the broker): not ready.
+BROKER_REPORT_STALE_SECONDS = 10.0
+
+Answer = tuple[int, bytes, str]  # status, body, content type
+
+
+class Readiness:
+    """What /readyz answers: the loop runs (engine loaded), partitions are assigned, and the
+    broker answered recently."""
+
+    def __init__(self) -> None:
+        self.running = False
+        self.partitions = 0
+        self._broker_up = False
+        self._broker_seen = 0.0
+
+    def broker(self, up: bool) -> None:
+        self._broker_up = up
+        self._broker_seen = time.monotonic()
+
+    def check(self) -> tuple[bool, str]:
+        if not self.running:
+            return False, "starting"
+        if self.partitions == 0:
+            return False, "no partitions assigned"
+        stale = time.monotonic() - self._broker_seen > BROKER_REPORT_STALE_SECONDS
+        if not self._broker_up or stale:
+            return False, "broker unreachable"
+        return True, "ready"
 
 
 class PipelineMetrics:
     def __init__(self, config_hash: str, version: str) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.records_in = Counter("scrubber_records_in", "Records consumed", ["route"], registry=r)
+        self.records_in = Counter(
+            "scrubber_records_in", "Records consumed and handed to the engine", ["route"],
+            registry=r,
+        )  # fmt: skip
         self.records_out = Counter(
             "scrubber_records_out", "Records produced, by outcome", ["route", "outcome"], registry=r
         )
         self.quarantined = Counter(
             "scrubber_records_quarantined", "Records that failed closed", ["route", "reason"],
             registry=r,
+        )  # fmt: skip
+        self.reprocessed = Counter(
+            "scrubber_records_reprocessed",
+            "Records consumed again after an aborted transaction (counted in again, out once)",
+            ["route"], registry=r,
+        )  # fmt: skip
+        self.in_flight = Gauge(
+            "scrubber_records_in_flight", "Records consumed, not yet delivered or committed",
+            ["route"], registry=r,
         )  # fmt: skip
         self.bytes_in = Counter(
             "scrubber_bytes_in", "Payload bytes consumed", ["route"], registry=r
@@ -75,7 +126,7 @@ class PipelineMetrics:
         Info("scrubber_build", "Version and config hash", registry=r).info(
             {"version": version, "config_hash": config_hash}
         )
-        self.ready = threading.Event()
+        self.readiness = Readiness()
         self.heartbeat = time.monotonic()
 
     def beat(self) -> None:
@@ -84,28 +135,18 @@ class PipelineMetrics:
     def alive(self, stale_after: float = 60.0) -> bool:
         return time.monotonic() - self.heartbeat < stale_after
 
+    def partitions(self, count: int) -> None:
+        self.assigned_partitions.set(count)
+        self.readiness.partitions = count
 
-def serve_metrics(
-    metrics: PipelineMetrics,
-    port: int,
-    host: str = "0.0.0.0",  # noqa: S104  # a sidecar's probes and scrapes come from outside
-) -> ThreadingHTTPServer:
-    """/metrics, /healthz (the loop is turning) and /readyz (engine loaded, partitions assigned)."""
+
+def serve(port: int, host: str, routes: dict[str, Callable[[], Answer]]) -> ThreadingHTTPServer:
+    """A small HTTP server on a daemon thread answering GET for `routes` (path -> answer)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.path == "/metrics":
-                self._send(200, generate_latest(metrics.registry), CONTENT_TYPE_LATEST)
-            elif self.path == "/healthz":
-                ok = metrics.alive()
-                self._send(200 if ok else 503, b"ok\n" if ok else b"stalled\n")
-            elif self.path == "/readyz":
-                ready = metrics.ready.is_set()
-                self._send(200 if ready else 503, b"ready\n" if ready else b"not ready\n")
-            else:
-                self._send(404, b"not found\n")
-
-        def _send(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
+            answer = routes.get(self.path)
+            status, body, content_type = answer() if answer else (404, b"not found\n", "text/plain")
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
@@ -118,3 +159,27 @@ def serve_metrics(
     server = ThreadingHTTPServer((host, port), Handler)
     threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True).start()
     return server
+
+
+def status_answer(ok: bool, reason: str) -> Answer:
+    return (200 if ok else 503), f"{reason}\n".encode(), "text/plain"
+
+
+def serve_metrics(
+    metrics: PipelineMetrics,
+    port: int,
+    host: str = "0.0.0.0",  # noqa: S104  # a sidecar's probes and scrapes come from outside
+) -> ThreadingHTTPServer:
+    """/metrics, /healthz (the loop is turning) and /readyz (engine loaded, partitions
+    assigned, broker reachable)."""
+    return serve(
+        port,
+        host,
+        {
+            "/metrics": lambda: (200, generate_latest(metrics.registry), CONTENT_TYPE_LATEST),
+            "/healthz": lambda: status_answer(
+                metrics.alive(), "ok" if metrics.alive() else "stalled"
+            ),
+            "/readyz": lambda: status_answer(*metrics.readiness.check()),
+        },
+    )

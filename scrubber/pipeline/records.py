@@ -4,9 +4,11 @@ OK: the scrubbed value to the route's output, with the key and the source header
 when the route says so) and two headers of ours, the config hash and the entity counts.
 Quarantined: reason, config hash and source to the quarantine topic, the payload only if
 `quarantine.include_payload`; and, if `quarantine.placeholder_to_output`, the engine's
-placeholder (reason and config hash, no key) to the output. A key or a header value that cannot
-be scrubbed fails the whole record closed. The loop produces what these functions return and
-counts it in the metrics.
+placeholder (reason and config hash) to the output. Both keep the record's key as the output
+would have it (scrubbed when the route scrubs keys), so a placeholder lands on the partition of
+its key; a key that could not be scrubbed is dropped, never copied raw. A key or a header value
+that cannot be scrubbed fails the whole record closed. The loop produces what these functions
+return; the ledger counts it.
 """
 
 from __future__ import annotations
@@ -119,15 +121,15 @@ def shape(
 ) -> Shaped:
     """The records to produce for one scrubbed record (see the module docstring)."""
     key, headers = scrubbed.key, scrubbed.headers
+    kept_key = None if isinstance(key, Reason) else key  # never the raw key of a failed scrub
     failed = key if isinstance(key, Reason) else headers if isinstance(headers, Reason) else None
     if failed is not None:  # a key or header that cannot be scanned fails the record
         result = RecordResult("", Outcome.QUARANTINED, failed)
-        return _quarantined(route, record, result, quarantine, config_hash)
-    assert not isinstance(key, Reason)
+        return _quarantined(route, record, result, quarantine, config_hash, key=kept_key)
     assert not isinstance(headers, Reason)
     if scrubbed.result.outcome is not Outcome.OK:
-        return _quarantined(route, record, scrubbed.result, quarantine, config_hash)
-    return _ok(route, scrubbed.result, key, headers, config_hash)
+        return _quarantined(route, record, scrubbed.result, quarantine, config_hash, key=kept_key)
+    return _ok(route, scrubbed.result, kept_key, headers, config_hash)
 
 
 def entity_counts(result: RecordResult) -> Counter[tuple[str, str]]:
@@ -154,8 +156,11 @@ def _quarantined(
     result: RecordResult,
     quarantine: QuarantineConfig,
     config_hash: str,
+    *,
+    key: bytes | None,
 ) -> Shaped:
-    """Metadata (and the payload only if allowed) to quarantine; a placeholder to output."""
+    """Metadata (and the payload only if allowed) to quarantine; a placeholder to output; both
+    under the (scrubbed) key."""
     reason = result.reason or Reason.DETECTION_ERROR
     topic, partition, offset = record.where
     meta: Headers = (
@@ -164,9 +169,9 @@ def _quarantined(
         (SOURCE_HEADER, f"{topic}/{partition}/{offset}".encode()),
     )
     payload = record.value if quarantine.include_payload else None
-    outputs = [Output(quarantine.topic, None, payload, meta)]
+    outputs = [Output(quarantine.topic, key, payload, meta)]
     if quarantine.placeholder_to_output and result.output:
-        outputs.append(Output(route.output, None, result.output.encode(), meta[:2]))
+        outputs.append(Output(route.output, key, result.output.encode(), meta[:2]))
     return Shaped(tuple(outputs), reason)
 
 

@@ -1,8 +1,11 @@
-"""`scrubber run`: one pipeline per worker process, signals, metrics endpoint, exit codes.
+"""`scrubber run`: one pipeline per worker process, signals, the metrics endpoint, exit codes.
 
-With `--workers N` the parent spawns N processes that join one consumer group; worker i serves
-its metrics on `metrics_port + i`. SIGTERM or SIGINT asks every worker to stop polling, finish
-its in-flight batch, flush, commit and exit 0 within the grace period.
+With `--workers N` the parent spawns N processes that join one consumer group. Each worker
+serves its endpoint on a loopback port of its own and reports it to the parent, which serves the
+one endpoint of the process on `metrics_port`: /metrics summed over the workers, /healthz and
+/readyz over all of them (`aggregate`). With one worker, that worker serves `metrics_port`
+itself. Every worker logs at `log_level`. SIGTERM or SIGINT asks every worker to stop polling,
+finish its in-flight batch, flush, commit and exit 0 within the grace period.
 
 Benchmarks only: with SCRUBBER_BENCH_PASSTHROUGH=unscrubbed in the environment the engine is
 replaced by a pass-through, so the same pipeline measures what Kafka alone costs. Records then go
@@ -14,9 +17,11 @@ from __future__ import annotations
 import faulthandler
 import multiprocessing
 import os
+import queue
 import signal
 import threading
 from collections.abc import Sequence
+from multiprocessing.queues import Queue
 from pathlib import Path
 from types import FrameType
 
@@ -56,20 +61,33 @@ def _stop_on_signals(stop: threading.Event) -> None:
 
 
 def run_worker(
-    config_path: Path | None, index: int, metrics_port: int, log_format: LogFormat
+    config_path: Path | None,
+    index: int,
+    metrics_port: int,
+    log_format: LogFormat,
+    *,
+    log_level: str = "info",
+    report: Queue[tuple[int, int]] | None = None,
 ) -> int:
+    """One worker. `report` given (a child of `run`): serve on a loopback port the OS picks and
+    put `(index, port)` on it; else serve `metrics_port` on every interface."""
     from scrubber.pipeline.loop import BatchScrubber, Pipeline
     from scrubber.pipeline.metrics import PipelineMetrics, serve_metrics
     from scrubber.vault.recorder import scrubber_for
 
-    configure_logging(log_format)
+    configure_logging(log_format, log_level)
     # `kill -USR1 <pid>` prints every thread's stack to stderr: what a hung worker is waiting on.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     stop = threading.Event()
     _stop_on_signals(stop)
     config = load_config(config_path)
     metrics = PipelineMetrics(config.digest(), __version__)
-    server = serve_metrics(metrics, metrics_port)
+    if report is None:
+        server = serve_metrics(metrics, metrics_port)
+    else:
+        server = serve_metrics(metrics, 0, host="127.0.0.1")
+        metrics_port = server.server_address[1]
+        report.put((index, metrics_port))
     engine: BatchScrubber
     if os.environ.get(PASSTHROUGH_ENV) == PASSTHROUGH_VALUE:
         log.warning("passthrough_records_not_scrubbed", env=PASSTHROUGH_ENV)
@@ -82,27 +100,53 @@ def run_worker(
         pipeline.run(stop)
     finally:
         server.shutdown()
+        server.server_close()
     log.info("worker_stopped", worker=index)
     return 0
 
 
-def _child(config_path: Path | None, index: int, metrics_port: int, log_format: LogFormat) -> None:
-    raise SystemExit(run_worker(config_path, index, metrics_port, log_format))
+def _child(
+    config_path: Path | None,
+    index: int,
+    log_format: LogFormat,
+    log_level: str,
+    report: Queue[tuple[int, int]],
+) -> None:
+    raise SystemExit(
+        run_worker(config_path, index, 0, log_format, log_level=log_level, report=report)
+    )
 
 
-def run(config_path: Path | None, workers: int, metrics_port: int, log_format: LogFormat) -> int:
+def run(
+    config_path: Path | None,
+    workers: int,
+    metrics_port: int,
+    log_format: LogFormat,
+    log_level: str = "info",
+) -> int:
     load_config(config_path)  # fail fast, in the parent, on a bad config
     if workers <= 1:
-        return run_worker(config_path, 0, metrics_port, log_format)
+        return run_worker(config_path, 0, metrics_port, log_format, log_level=log_level)
+    from scrubber.pipeline.aggregate import serve_workers
+
     context = multiprocessing.get_context("spawn")
+    reports: Queue[tuple[int, int]] = context.Queue()
     children = [
         context.Process(
-            target=_child, args=(config_path, i, metrics_port + i, log_format), name=f"worker-{i}"
+            target=_child, args=(config_path, i, log_format, log_level, reports), name=f"worker-{i}"
         )
         for i in range(workers)
     ]
+    ports: dict[int, int] = {}
+    server = serve_workers(
+        metrics_port, lambda: dict(ports), workers, lambda: all(c.is_alive() for c in children)
+    )
     for child in children:
         child.start()
+    done = threading.Event()
+    threading.Thread(
+        target=_collect_ports, args=(reports, ports, done), name="worker-ports", daemon=True
+    ).start()
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         for child in children:
@@ -113,6 +157,21 @@ def run(config_path: Path | None, workers: int, metrics_port: int, log_format: L
     signal.signal(signal.SIGINT, forward)
     for child in children:
         child.join()
+    done.set()
+    server.shutdown()
+    server.server_close()
     codes = [child.exitcode or 0 for child in children]
     log.info("workers_stopped", exit_codes=codes)
     return max(codes, key=abs)
+
+
+def _collect_ports(
+    reports: Queue[tuple[int, int]], ports: dict[int, int], done: threading.Event
+) -> None:
+    """Each worker's loopback port, as it reports it (once, after it started)."""
+    while not done.is_set():
+        try:
+            index, port = reports.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        ports[index] = port

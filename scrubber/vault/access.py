@@ -17,7 +17,7 @@ from scrubber.config import AccessConfig, Config, read_secret
 from scrubber.engine.keys import load_keys
 from scrubber.errors import AccessDenied, ConfigError, VaultUnavailable
 from scrubber.log import get_logger
-from scrubber.vault.audit import Action, AuditEvent, AuditLog, JsonlAuditStore, Outcome
+from scrubber.vault.audit import Action, AuditEvent, AuditLog, Outcome, open_audit_log
 from scrubber.vault.store import SealedRow, open_store
 from scrubber.vault.tokens import TOKEN_PATTERN, Status, Vault, open_keyring, vault_token_keys
 
@@ -184,7 +184,7 @@ class Gatekeeper:
             "subjects": [
                 {"digests": self.vault.subjects(identifier), "tokens": [r.token for r in found]}
                 for identifier, found in zip(identifiers, rows, strict=True)
-            ]
+            ],
         }
 
 
@@ -197,7 +197,5 @@ def open_gatekeeper(config: Config, environ: Mapping[str, str] | None = None) ->
         store, open_keyring(config.vault, environ),
         vault_token_keys(config, load_keys(config, environ)),
     )  # fmt: skip
-    audit_store = (
-        store if config.vault.audit_log is None else JsonlAuditStore(config.vault.audit_log)
-    )
-    return Gatekeeper(vault, AuditLog(audit_store), AccessControl(config.access, environ))
+    audit = open_audit_log(config.vault, store, environ)
+    return Gatekeeper(vault, audit, AccessControl(config.access, environ))

@@ -44,10 +44,22 @@ def register(commands: Any) -> None:
 
     audit = commands.add_parser("audit", help="the audit log")
     audit_actions = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_actions.add_parser("verify", help="check the hash chain; exit 1 if broken")
+    verify = audit_actions.add_parser(
+        "verify", help="check the keyed chain, its head and its anchor; exit 1 if broken"
+    )
     where = verify.add_mutually_exclusive_group(required=True)
-    where.add_argument("--config", type=Path, help="the audit log this config names")
+    where.add_argument(
+        "--config", type=Path, help="the audit log, key and anchor this config names"
+    )
     where.add_argument("--jsonl", type=Path, help="a JSONL audit log file")
+    verify.add_argument(
+        "--key-env",
+        help=f"environment variable with the audit key (default: the config's vault.audit.key; "
+        f"with --jsonl, {AUDIT_KEY_ENV})",
+    )
+    verify.add_argument(
+        "--anchor", type=Path, help="the anchor file (default: the config's vault.audit.anchor)"
+    )
 
 
 def _lines(files: list[Path]) -> Iterator[str]:
@@ -125,11 +137,27 @@ def audit_store(config: Config) -> Any:
     return open_store(config.vault)
 
 
-def _audit(args: argparse.Namespace) -> int:
-    from scrubber.vault.audit import JsonlAuditStore, verify
+AUDIT_KEY_ENV = "SCRUBBER_AUDIT_KEY"  # `audit verify --jsonl` reads the audit key from here
 
-    store = JsonlAuditStore(args.jsonl) if args.jsonl else audit_store(load_config(args.config))
-    report = verify(store)
+
+def _audit(args: argparse.Namespace) -> int:
+    """Verify needs the audit key: without it nobody can tell a true chain from a rehashed one."""
+    from scrubber.config import SecretSource, read_secret
+    from scrubber.vault.audit import JsonlAuditStore, audit_key, verify
+
+    def key_from_env(name: str) -> bytes:
+        return read_secret("--key-env", SecretSource(env=name))
+
+    if args.jsonl is not None:
+        store, anchor = JsonlAuditStore(args.jsonl), None
+        key = key_from_env(args.key_env or AUDIT_KEY_ENV)
+    else:
+        config = load_config(args.config)
+        store = audit_store(config)
+        assert config.vault is not None  # audit_store refuses a config without one
+        anchor = config.vault.audit.anchor
+        key = key_from_env(args.key_env) if args.key_env else audit_key(config.vault.audit)
+    report = verify(store, key, args.anchor or anchor)
     print(json.dumps(asdict(report)))
     return 0 if report.valid else 1
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -148,8 +148,9 @@ class TokenRecorder:
             self._refresh_tombstones()
         return refused
 
-    def forget_index(self) -> None:
-        """Drop cached index entries (after an erasure in this process)."""
+    def note_erased(self, subjects: Sequence[str], scopes: Sequence[str]) -> None:
+        """An erasure in this process: these subjects get new tokens from the next value on."""
+        self._erased |= {(subject, scope) for subject in subjects for scope in scopes}
         self._index.clear()
 
     def _refresh_tombstones(self) -> None:

@@ -24,6 +24,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from scrubber.config import VaultConfig, read_secret
 from scrubber.errors import VaultUnavailable
+from scrubber.vault.audit import ChainState, Sealed, checked_head
 
 T = TypeVar("T")
 Dialect = Literal["sqlite", "postgres"]
@@ -341,30 +342,43 @@ class SqlStore:
 
     # ------------------------------------------------------------ audit store
 
-    def append_audit(self, build: Callable[[int, str | None], tuple[str, str]]) -> tuple[int, str]:
-        """Append one record under a lock shared by every process on this store."""
+    def append_audit(self, build: Callable[[ChainState], list[Sealed]]) -> list[Sealed]:
+        """Append records under a lock shared by every process on this store; the head moves in
+        the same transaction, so a crash leaves both or neither."""
 
-        def work(cur: Any) -> tuple[int, str]:
+        def work(cur: Any) -> list[Sealed]:
             if self.dialect == "postgres":
                 cur.execute(self._sql("SELECT pg_advisory_xact_lock(?)"), (AUDIT_LOCK,))
-            cur.execute("SELECT seq, hash FROM scrubber_audit_head WHERE id = 1")
-            head = cur.fetchone()
-            seq = 1 if head is None else int(head[0]) + 1
-            record, digest = build(seq, None if head is None else str(head[1]))
-            cur.execute(
-                self._sql("INSERT INTO scrubber_audit (seq, record) VALUES (?, ?)"), (seq, record)
+            head = cur.execute("SELECT seq, hash FROM scrubber_audit_head WHERE id = 1").fetchone()
+            last = cur.execute(
+                "SELECT record FROM scrubber_audit ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            state = ChainState(
+                None if head is None else checked_head(*head),
+                None if last is None else str(last[0]),
+                0,
+                partial(self._audit_pages, partial(self._audit_page, cur)),
             )
-            cur.execute(self._sql(_UPSERT_HEAD), (seq, digest))
-            return seq, digest
+            sealed = build(state)
+            cur.executemany(
+                self._sql("INSERT INTO scrubber_audit (seq, record) VALUES (?, ?)"),
+                [(seq, record) for seq, record, _ in sealed],
+            )
+            cur.execute(self._sql(_UPSERT_HEAD), (sealed[-1][0], sealed[-1][2]))
+            return sealed
 
         return self._run(work, write=True)
 
     def audit_records(self) -> Iterator[tuple[int, str]]:
-        """(seq, record) in seq order, read in pages."""
+        """(seq, record) in seq order, read in pages (a transaction each)."""
+        return self._audit_pages(lambda after: self._run(partial(self._audit_page, after=after)))
+
+    @staticmethod
+    def _audit_pages(page: Callable[[int], list[tuple[int, str]]]) -> Iterator[tuple[int, str]]:
         after = 0
-        while page := self._run(partial(self._audit_page, after=after)):
-            yield from page
-            after = page[-1][0]
+        while rows := page(after):
+            yield from rows
+            after = rows[-1][0]
 
     def _audit_page(self, cur: Any, after: int) -> list[tuple[int, str]]:
         rows = cur.execute(self._sql(_AUDIT_PAGE), (after,)).fetchall()
@@ -375,7 +389,7 @@ class SqlStore:
             lambda cur: cur.execute("SELECT seq, hash FROM scrubber_audit_head WHERE id = 1")
             .fetchone()
         )  # fmt: skip
-        return None if row is None else (int(row[0]), str(row[1]))
+        return None if row is None else checked_head(*row)
 
 
 def open_store(config: VaultConfig, environ: Mapping[str, str] | None = None) -> SqlStore:

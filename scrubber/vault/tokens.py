@@ -119,6 +119,9 @@ class Vault:
         self._keyring = keyring
         self._token_keys = tuple(token_keys)
         self._clock = clock
+        # Told (subject digests, scopes) after each erasure: this process's writers then mint
+        # new tokens at once instead of learning it from a refused write.
+        self.erase_listeners: list[Callable[[Sequence[str], Sequence[str]], None]] = []
 
     def resolve(self, tokens: Iterable[str], scopes: Iterable[str]) -> dict[str, Resolution]:
         """Tokens of these scopes only: one of another scope (pasted from elsewhere) is answered
@@ -150,7 +153,13 @@ class Vault:
         """Delete every row of these identifiers in these scopes and leave tombstones, so their
         values never get those tokens again; per identifier, the rows deleted."""
         now = self._clock()
-        return self._by_identifier(identifiers, lambda s: self.store.erase(s, sorted(scopes), now))
+        erased = self._by_identifier(
+            identifiers, lambda s: self.store.erase(s, sorted(scopes), now)
+        )
+        digests = [d for identifier in identifiers for d in self.subjects(identifier)]
+        for listener in self.erase_listeners:
+            listener(digests, scopes)
+        return erased
 
     def _by_identifier(
         self, identifiers: Sequence[str], action: Callable[[Sequence[str]], list[SealedRow]]

@@ -253,7 +253,7 @@ def kafka(kafka_bootstrap: str) -> Iterator[Kafka]:
 
 
 def free_port(count: int = 1) -> int:
-    """A port P such that P .. P+count-1 are free now (worker i serves P+i)."""
+    """A port P such that P .. P+count-1 are free now."""
     for _ in range(200):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -311,7 +311,11 @@ def _scrubber_command() -> list[str]:
 
 
 class ScrubberProcess:
-    """`scrubber run` as a child process; its stderr and stdout go to a file we can read."""
+    """`scrubber run` as a child process; its stderr and stdout go to a file we can read.
+
+    Its instance id (transactional ids, group.instance.id) is `instance`, else unique to this
+    process: give a restarted process its predecessor's to take over at once, as a restarted
+    pod would."""
 
     def __init__(
         self,
@@ -320,21 +324,26 @@ class ScrubberProcess:
         workers: int = 1,
         env: dict[str, str] | None = None,
         name: str = "scrubber",
+        instance: str | None = None,
+        log_level: str | None = None,
     ) -> None:
         self.workers = workers
-        self.port = free_port(workers)
+        self.port = free_port()  # one endpoint for all workers
+        self.instance = instance or f"{name}-{uuid.uuid4().hex[:6]}"
         self.config_path = workdir / f"{name}-{uuid.uuid4().hex[:6]}.yaml"
         self.config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
         self.log_path = self.config_path.with_suffix(".log")
         self._log = self.log_path.open("wb")
-        command = [*_scrubber_command(), "run", "--config", str(self.config_path)]
+        level = ["--log-level", log_level] if log_level else []
+        command = [*_scrubber_command(), *level, "run", "--config", str(self.config_path)]
         command += ["--workers", str(workers), "--metrics-port", str(self.port)]
+        self.started = time.monotonic()
         self.process = subprocess.Popen(
             command,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             cwd=REPO_ROOT,
-            env={**os.environ, **(env or {})},
+            env={**os.environ, "SCRUBBER_INSTANCE_ID": self.instance, **(env or {})},
         )
 
     # -- state
@@ -349,8 +358,8 @@ class ScrubberProcess:
     def logs(self) -> str:
         return self.log_path.read_bytes().decode("utf-8", "replace")
 
-    def _get(self, path: str, worker: int = 0) -> tuple[int, bytes]:
-        url = f"http://127.0.0.1:{self.port + worker}{path}"
+    def _get(self, path: str) -> tuple[int, bytes]:
+        url = f"http://127.0.0.1:{self.port}{path}"
         try:
             with urllib.request.urlopen(url, timeout=5) as response:  # loopback
                 return response.status, response.read()
@@ -358,30 +367,32 @@ class ScrubberProcess:
             return exc.code, exc.read()
 
     def wait_ready(self, timeout: float = 120.0) -> float:
-        """Until every worker's /readyz says ready (engine loaded, partitions assigned)."""
+        """Until /readyz says ready (every worker: engine loaded, partitions assigned, broker
+        reachable)."""
         started = time.monotonic()
-        for worker in range(self.workers):
-            while True:
-                self.assert_alive()
-                with contextlib.suppress(OSError):
-                    if self._get("/readyz", worker)[0] == 200:
-                        break
-                if time.monotonic() - started > timeout:
-                    pytest.fail(f"worker {worker} not ready in {timeout}s:\n{self.logs()[-3000:]}")
-                time.sleep(0.2)
-        return time.monotonic() - started
+        while True:
+            self.assert_alive()
+            with contextlib.suppress(OSError):
+                if self.readyz() == 200:
+                    return time.monotonic() - started
+            if time.monotonic() - started > timeout:
+                pytest.fail(f"not ready in {timeout}s:\n{self.logs()[-3000:]}")
+            time.sleep(0.1)
 
-    def healthz(self, worker: int = 0) -> int:
-        return self._get("/healthz", worker)[0]
+    def healthz(self) -> int:
+        return self._get("/healthz")[0]
 
-    def metrics_text(self, worker: int = 0) -> str:
-        status, body = self._get("/metrics", worker)
+    def readyz(self) -> int:
+        return self._get("/readyz")[0]
+
+    def metrics_text(self) -> str:
+        status, body = self._get("/metrics")
         assert status == 200
         return body.decode()
 
-    def metric(self, name: str, worker: int = 0, **labels: str) -> float:
+    def metric(self, name: str, **labels: str) -> float:
         """Sum of the samples called `name` whose labels include `labels`."""
-        return metric_value(self.metrics_text(worker), name, **labels)
+        return metric_value(self.metrics_text(), name, **labels)
 
     # -- ending it
 

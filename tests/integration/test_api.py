@@ -44,6 +44,7 @@ from schemathesis.specs.openapi.checks import (
 
 from benchmarks.corpus import mixed_corpus
 from scrubber.vault.tokens import TOKEN_PATTERN
+from tests.keys import key as made_key
 
 pytestmark = pytest.mark.integration
 
@@ -51,9 +52,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PG_DSN = os.environ.get(
     "SCRUBBER_PG_DSN", "postgresql://scrubber:scrubber@127.0.0.1:55432/scrubber"
 )
-KEYS = {"ADMIN_KEY": "adm-" + "a" * 28, "SUPPORT_KEY": "sup-" + "s" * 28,
-        "DPO_KEY": "dpo-" + "d" * 28, "NOBODY_KEY": "nob-" + "n" * 28}  # fmt: skip
-ENV = {"SCRUBBER_TOKEN_KEY": "t" * 32, "SCRUBBER_VAULT_KEY_V1": "v" * 32, **KEYS}
+KEYS = {"ADMIN_KEY": made_key("admin"), "SUPPORT_KEY": made_key("support"), "DPO_KEY": made_key("dpo"),
+        "NOBODY_KEY": made_key("nobody")}  # fmt: skip
+ENV = {"SCRUBBER_TOKEN_KEY": made_key("token"), "SCRUBBER_VAULT_KEY_V1": made_key("vault v1"),
+       "SCRUBBER_AUDIT_KEY": made_key("audit"), **KEYS}  # fmt: skip
 CORPUS_RECORDS = 120
 PLANTED = f"planted-{uuid.uuid4().hex[:12]}@leakcheck.example.com"
 
@@ -63,9 +65,9 @@ def config_for(store: dict[str, Any], **extra: Any) -> dict[str, Any]:
         "policy": {"default": {"type": "vault"}},
         "keys": {"default": {"env": "SCRUBBER_TOKEN_KEY"}},
         "vault": {"encryption_keys": {1: {"env": "SCRUBBER_VAULT_KEY_V1"}}, "active_key": 1,
-                  **store},
+                  "audit": {"key": {"env": "SCRUBBER_AUDIT_KEY"}}, **store},
         "access": {
-            "roles": {"admin": {"reveal": ["*"], "subject_rights": True},
+            "roles": {"admin": {"reveal": ["*"], "subject_rights": True, "scrub": True},
                       "support": {"reveal": ["EMAIL_ADDRESS"]},
                       "dpo": {"subject_rights": True}, "nobody": {}},
             "api_keys": {"ops": {"role": "admin", "env": "ADMIN_KEY"},
@@ -219,7 +221,7 @@ def same_leaves(original: Any, restored: Any) -> bool:
 
 
 def scrub(server: Server, record: str) -> dict[str, Any]:
-    response = server.post("/v1/scrub", as_body(record))
+    response = server.post("/v1/scrub", as_body(record), key="ADMIN_KEY")
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -314,7 +316,11 @@ def test_role_matrix_every_decision_audited_and_verified(
          "unauthenticated"),
         ("/v1/subjects/access", {"identifiers": ["olga.p@example.org"]}, "DPO_KEY", 200,
          "allowed"),
-        ("/v1/scrub", {"text": "no decision here"}, None, 200, None),
+        # A keyed policy: tokens only for roles that may scrub (a caller who may can test
+        # guesses), so an anonymous scrub is refused, and not audited (nothing was revealed).
+        ("/v1/scrub", {"text": "no decision here"}, None, 401, None),
+        ("/v1/scrub", {"text": "no decision here"}, "SUPPORT_KEY", 403, None),
+        ("/v1/scrub", {"text": "no decision here"}, "ADMIN_KEY", 200, None),
     ]  # fmt: skip
     for path, body, key, status, _ in calls:
         response = sqlite_server.post(path, body, key)
@@ -327,7 +333,7 @@ def test_role_matrix_every_decision_audited_and_verified(
             assert "olga.p@example.org" in restored and phone not in restored
             assert tokens["PHONE_NUMBER"] in restored
     wrong_key = httpx.post(sqlite_server.url + "/v1/restore", json={"text": text},
-                           headers={"Authorization": "Bearer " + "x" * 32}, timeout=30)  # fmt: skip
+                           headers={"Authorization": "Bearer " + made_key("wrong")}, timeout=30)  # fmt: skip
     assert wrong_key.status_code == 401
 
     rows = audit_rows(db)[before:]
@@ -422,11 +428,12 @@ def test_an_unreachable_vault_fails_closed(tmp_dir: Path) -> None:
                           "postgres_dsn": {"env": "SCRUBBER_VAULT_DSN"}}), tmp_dir,
                           {"SCRUBBER_VAULT_DSN": dead})  # fmt: skip
     try:
-        response = server.post("/v1/scrub", {"text": f"mail {PLANTED} now"})
+        response = server.post("/v1/scrub", {"text": f"mail {PLANTED} now"}, "ADMIN_KEY")
         assert response.status_code == 503
         assert response.json() == {"error": "vault_unavailable", "reason": "vault_unavailable",
                                    "message": "the token vault cannot store values"}  # fmt: skip
-        assert server.post("/v1/scrub", {"text": "nothing personal"}).status_code == 200
+        quiet = server.post("/v1/scrub", {"text": "nothing personal"}, "ADMIN_KEY")
+        assert quiet.status_code == 200
         assert httpx.get(server.url + "/readyz", timeout=30).status_code == 503
         response = server.post("/v1/restore", {"text": "<EMAIL_ADDRESS_V1_0123456789abcdef>"},
                                "ADMIN_KEY")  # fmt: skip
@@ -440,6 +447,7 @@ def test_an_unreachable_vault_fails_closed(tmp_dir: Path) -> None:
 
 def test_bad_requests_get_a_json_4xx_that_quotes_nothing(sqlite_server: Server) -> None:
     url, planted = sqlite_server.url, PLANTED
+    admin = {"Authorization": f"Bearer {KEYS['ADMIN_KEY']}"}
     big = json.dumps({"text": "x" * 500_000 + " " + planted}).encode()
     deep = '{"json": ' + "[" * 50_000 + json.dumps(planted) + "]" * 50_000 + "}"
     sent = [
@@ -452,10 +460,10 @@ def test_bad_requests_get_a_json_4xx_that_quotes_nothing(sqlite_server: Server) 
         (httpx.post(url + "/v1/scrub", json={"text": planted, "json": {"a": planted}}), 422),
         (httpx.post(url + "/v1/scrub", json={"text": {"nested": planted}}), 422),
         (httpx.post(url + "/v1/scrub", content=b'{"text": "\\\\ud800 ' + planted.encode() + b'"}',
-                    headers={"content-type": "application/json"}), 200),
+                    headers={"content-type": "application/json", **admin}), 200),
         (httpx.post(url + "/v1/scrub", content=b'{"text": "\\ud800 ' + planted.encode() + b'"}',
                     headers={"content-type": "application/json"}), 422),
-        (httpx.post(url + "/v1/scrub", json={"json": {"n": planted * 4000}}), 422),
+        (httpx.post(url + "/v1/scrub", json={"json": {"n": planted * 4000}}, headers=admin), 422),
         (httpx.post(url + "/v1/subjects/erase", json={"identifiers": [planted] * 101},
                     headers={"Authorization": f"Bearer {KEYS['DPO_KEY']}"}), 422),
         (httpx.get(url + "/v1/" + planted), 404),

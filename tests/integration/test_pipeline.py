@@ -230,3 +230,116 @@ def test_metrics_after_a_run_equal_what_was_produced_and_consumed(
         canaries_in(scrubber.logs()),
         canaries_in(metrics),
     )
+
+
+# ---------------------------------------------------------------- Kafka fidelity
+
+
+def java_partition(key: bytes, partitions: int) -> int:
+    """The partition Kafka's Java producer picks for a key: murmur2 (Utils.murmur2), positive."""
+    m, length = 0x5BD1E995, len(key)
+    h = (0x9747B28C ^ length) & 0xFFFFFFFF
+    for i in range(0, length - length % 4, 4):
+        k = (int.from_bytes(key[i : i + 4], "little") * m) & 0xFFFFFFFF
+        k = ((k ^ (k >> 24)) * m) & 0xFFFFFFFF
+        h = ((h * m) & 0xFFFFFFFF) ^ k
+    tail, rest = length - length % 4, length % 4
+    if rest == 3:
+        h ^= key[tail + 2] << 16
+    if rest >= 2:
+        h ^= key[tail + 1] << 8
+    if rest >= 1:
+        h = ((h ^ key[tail]) * m) & 0xFFFFFFFF
+    h = ((h ^ (h >> 13)) * m) & 0xFFFFFFFF
+    h ^= h >> 15
+    return (h & 0x7FFFFFFF) % partitions
+
+
+def test_java_partitioning_input_timestamps_and_keys_on_quarantined_records(
+    kafka: Kafka, scrubbers: Start
+) -> None:
+    """Keyed records land where the Java clients would put them, every output keeps its input's
+    timestamp, and a quarantined record's placeholder and quarantine copy keep its key
+    (scrubbed: a canary in the key never comes out)."""
+    source = kafka.topic("fidelity-in")
+    output = kafka.topic("fidelity-out", partitions=4)
+    quarantine = kafka.topic("fidelity-q")
+    keys = [f"order-{n}".encode() for n in range(1, 14)]
+    planted = f"mail {canary_value(7_000_001)}".encode()  # a key that holds PII
+    sent: dict[int, tuple[bytes, int]] = {}  # seq -> (key, timestamp)
+    producer = kafka.producer()
+    for seq in range(260):
+        key = planted if seq == 259 else keys[seq % len(keys)]
+        value = f'{{"seq": {seq}, "msg": "order shipped"}}'.encode()
+        if seq % 50 == 7:  # invalid UTF-8: quarantined, placeholder under the same key
+            value = b'{"seq": %d, "msg": "caf\xe9"}' % seq
+        stamp = 1_600_000_000_000 + seq * 1000
+        sent[seq] = (key, stamp)
+        producer.produce(source, value=value, key=key, timestamp=stamp)
+    assert producer.flush(30) == 0
+
+    config = _config(kafka, source, output, quarantine)
+    scrubber = scrubbers(config)
+    scrubber.wait_ready()
+    kafka.wait_committed(config["kafka"]["group_id"], source, alive=scrubber.assert_alive)
+    assert scrubber.terminate() == 0
+    out, copies = kafka.read_all(output), kafka.read_all(quarantine)
+
+    poison_stamps = {stamp for seq, (_, stamp) in sent.items() if seq % 50 == 7}
+    placeholders = 0
+    for message in out:
+        if header(message, REASON_HEADER) is not None:
+            placeholders += 1
+            assert message.key() in keys  # the key kept
+            assert message.timestamp()[1] in poison_stamps
+        else:
+            seq = seq_of(message.value())
+            assert seq is not None
+            key, stamp = sent[seq]
+            assert message.timestamp() == (1, stamp)  # CreateTime, the input's
+            if key in keys:
+                assert message.key() == key
+        key = message.key() or b""
+        assert message.partition() == java_partition(key, 4), (key, message.partition())
+    assert placeholders == len(copies) == 6
+    for message in copies:
+        offset = int((header(message, SOURCE_HEADER) or b"").decode().rsplit("/", 1)[1])
+        assert (message.key(), message.timestamp()) == (sent[offset][0], (1, sent[offset][1]))
+    scrubbed_key = next(m.key() for m in out if seq_of(m.value()) == 259)
+    assert scrubbed_key and canaries_in(scrubbed_key) == []
+    _assert_no_leaks([c for m in out + copies for c in message_canaries(m)])
+
+
+# ---------------------------------------------------------------- one endpoint for all workers
+
+
+def test_two_workers_serve_one_endpoint_log_at_the_level_given_and_an_idle_one_is_not_ready(
+    kafka: Kafka, scrubbers: Start
+) -> None:
+    """`--workers 2` on a one-partition topic: one worker holds the partition, the other none.
+    The parent's /metrics sums both; /readyz says not ready (a worker without partitions),
+    /healthz says alive; `--log-level warning` reaches the workers (no info line at all)."""
+    source = kafka.topic("workers-in")
+    output = kafka.topic("workers-out")
+    quarantine = kafka.topic("workers-q")
+    kafka.produce(source, [t.encode() for t in mixed_corpus(500, seed=909)])
+    config = _config(kafka, source, output, quarantine)
+    scrubber = scrubbers(config, workers=2, log_level="warning")
+    group = config["kafka"]["group_id"]
+    kafka.wait_committed(group, source, alive=scrubber.assert_alive)
+    deadline = time.monotonic() + 30
+    while scrubber.metric("scrubber_workers", state="reporting") < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    metrics = scrubber.metrics_text()
+    ready, alive = scrubber.readyz(), scrubber.healthz()
+    assert scrubber.terminate() == 0
+
+    assert metric_value(metrics, "scrubber_records_in_total", route="it") == 500
+    assert metric_value(metrics, "scrubber_assigned_partitions") == 1
+    assert metric_value(metrics, "scrubber_workers", state="expected") == 2
+    assert metric_value(metrics, "scrubber_build_info") == 1  # not summed
+    assert (ready, alive) == (503, 200)
+    lines = [line for line in scrubber.logs().splitlines() if line.strip()]
+    levels = {json.loads(line)["level"] for line in lines}  # every line JSON, librdkafka's too
+    assert "info" not in levels, lines[:5]

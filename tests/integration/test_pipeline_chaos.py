@@ -1,18 +1,26 @@
-"""`scrubber run` under faults: kill -9 and restart, a broker outage, a worker joining and
-leaving. Every record is counted by its sequence number; no canary may come out anywhere.
+"""`scrubber run` under faults: kill -9 and restart, a broker outage (a clean stop, and the
+broker JVM killed with SIGKILL), a worker joining and leaving, and how fast a restarted worker
+takes its partitions back. Every record is counted by its sequence number; no canary may come
+out anywhere; and the books of every surviving process balance (`_assert_books_balance`):
+
+    scrubber_records_in_total = scrubber_records_out_total{outcome="ok"}
+                              + scrubber_records_quarantined_total
+                              + scrubber_records_reprocessed_total,  records_in_flight = 0
 
 Slow (tens of seconds each): `pytest -m slow tests/integration/test_pipeline_chaos.py`.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import signal
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -26,7 +34,9 @@ from tests.integration.conftest import (
     Tally,
     canaries_in,
     free_port,
+    metric_value,
     pipeline_config,
+    seq_of,
     tally,
 )
 
@@ -93,6 +103,33 @@ def _runs(numbers: list[int]) -> list[str]:
     return out
 
 
+def _assert_books_balance(name: str, process: ScrubberProcess, timeout: float = 10) -> None:
+    """in = out{ok} + quarantined + reprocessed once nothing is in flight (the last commit's
+    records are finished just after the broker has it: wait a moment for them)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = process.metrics_text()
+        books = {
+            what: metric_value(text, f"scrubber_records_{what}", **labels)
+            for what, labels in (
+                ("in_total", {}), ("out_total", {"outcome": "ok"}), ("quarantined_total", {}),
+                ("reprocessed_total", {}), ("in_flight", {}),
+            )
+        }  # fmt: skip
+        if books["in_flight"] == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    print(
+        f"\n{name}: books: in {books['in_total']:.0f} = out(ok) {books['out_total']:.0f} + "
+        f"quarantined {books['quarantined_total']:.0f} + reprocessed "
+        f"{books['reprocessed_total']:.0f} (in flight {books['in_flight']:.0f})"
+    )
+    assert books["in_flight"] == 0
+    assert books["in_total"] == (
+        books["out_total"] + books["quarantined_total"] + books["reprocessed_total"]
+    )
+
+
 def _assert_clean(seen: Tally, count: int, *processes: ScrubberProcess) -> None:
     assert seen.missing(range(count)) == []
     assert seen.without_seq == []
@@ -112,7 +149,9 @@ def _kill_at_half_and_restart(
     source, output, quarantine = _topics(kafka, stem, 3)
     _produce_corpus(kafka, source, count, 404, 3)
     config = _config(kafka, source, output, quarantine, pipeline={"exactly_once": exactly_once})
-    first = scrubbers(config, name="first")
+    # The same instance id, as a restarted pod keeps its name: the second process takes the
+    # partitions (static membership) and the transactional ids over at once.
+    first = scrubbers(config, name="first", instance=f"{stem}-pod")
     first.wait_ready()
     killed_at = _wait_for_output(kafka, output, count // 2, first)
     if exactly_once:
@@ -120,9 +159,10 @@ def _kill_at_half_and_restart(
         print(f"\n{stem}: {open_records} records of an open transaction in the log at the kill")
     first.kill()
     print(f"\n{stem}: kill -9 after {killed_at} of {count} records were written out")
-    second = scrubbers(config, name="second")
+    second = scrubbers(config, name="second", instance=f"{stem}-pod")
     second.wait_ready()
     kafka.wait_committed(config["kafka"]["group_id"], source, alive=second.assert_alive)
+    _assert_books_balance(f"{stem}, the restarted process", second)
     assert second.terminate() == 0
     committed_view = tally(kafka.read_all(output, read_committed=True))
     raw_view = tally(kafka.read_all(output, read_committed=False))
@@ -177,11 +217,13 @@ def test_kill_9_with_exactly_once_gives_no_duplicates_under_read_committed(
 # ---------------------------------------------------------------- broker outage
 
 
-@pytest.fixture
-def private_kafka(tmp_path: Path) -> Iterator[Kafka]:
-    """A broker of our own on free ports, so stopping it cannot disturb other suites."""
+@pytest.fixture(scope="module")
+def _own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kafka]:
+    """A broker of our own on free ports, so stopping or killing it cannot disturb other
+    suites (the shared one on 9092 is never touched); started once for this module."""
     port = free_port(2)
-    env = {"KAFKA_PORT": str(port), "KAFKA_DATA_DIR": str(tmp_path / "kafka")}
+    data = tmp_path_factory.mktemp("kafka")
+    env = {"KAFKA_PORT": str(port), "KAFKA_DATA_DIR": str(data / "kafka")}
 
     def script(command: str) -> str:
         done = subprocess.run(
@@ -199,9 +241,39 @@ def private_kafka(tmp_path: Path) -> Iterator[Kafka]:
         script("down")
 
 
+@pytest.fixture
+def private_kafka(_own_broker: Kafka) -> Iterator[Kafka]:
+    """The module's broker, up (a test that failed mid-outage may have left it down)."""
+    assert _own_broker.control is not None
+    _own_broker.control("up")
+    yield _own_broker
+    _own_broker.delete_created()
+    _own_broker.created.clear()
+
+
+def _outage(kafka: Kafka, how: str, scrubber: ScrubberProcess) -> tuple[float, set[int], set[int]]:
+    """Take the broker away for about 20 s: `pause` (a clean stop) or `kill` (SIGKILL of the
+    JVM, then started again on the same data dir, recovering as after a crash). Seconds down,
+    and the /healthz and /readyz codes seen meanwhile."""
+    assert kafka.control is not None
+    kafka.control(how)
+    down_at = time.monotonic()
+    health: set[int] = set()
+    ready: set[int] = set()
+    # A killed broker takes longer to come back (log recovery): start it again sooner.
+    while time.monotonic() - down_at < (20 if how == "pause" else 8):
+        scrubber.assert_alive()
+        health.add(scrubber.healthz())
+        ready.add(scrubber.readyz())
+        time.sleep(1)
+    kafka.control("resume" if how == "pause" else "up")
+    return time.monotonic() - down_at, health, ready
+
+
+@pytest.mark.parametrize("how", ["pause", "kill"], ids=["clean-stop", "sigkill"])
 @pytest.mark.parametrize("exactly_once", [False, True], ids=["at-least-once", "exactly-once"])
 def test_broker_down_for_20s_is_waited_out_and_lag_recovers(
-    private_kafka: Kafka, scrubbers: Start, exactly_once: bool
+    private_kafka: Kafka, scrubbers: Start, exactly_once: bool, how: str
 ) -> None:
     kafka = private_kafka
     count = 10_000
@@ -212,17 +284,7 @@ def test_broker_down_for_20s_is_waited_out_and_lag_recovers(
     scrubber.wait_ready()
     _wait_for_output(kafka, output, count // 4, scrubber)
     lag_before = scrubber.metric("scrubber_consumer_lag_records")
-
-    assert kafka.control is not None
-    kafka.control("pause")
-    paused_at = time.monotonic()
-    health = set()
-    while time.monotonic() - paused_at < 20:
-        scrubber.assert_alive()
-        health.add(scrubber.healthz())
-        time.sleep(1)
-    kafka.control("resume")
-    outage = time.monotonic() - paused_at
+    outage, health, ready = _outage(kafka, how, scrubber)
     scrubber.assert_alive()
 
     lags: list[float] = []
@@ -240,28 +302,39 @@ def test_broker_down_for_20s_is_waited_out_and_lag_recovers(
             pytest.fail(f"lag stuck: {lags[-10:]}, {committed}\n{scrubber.logs()[-6000:]}")
         time.sleep(0.5)
     recovered = time.monotonic() - started
+    name = f"broker {how}, exactly_once={exactly_once}"
+    _assert_books_balance(name, scrubber)
+    ready_after = scrubber.readyz()
     assert scrubber.terminate() == 0
     seen = tally(kafka.read_all(output, read_committed=exactly_once))
-    _report(f"broker outage, exactly_once={exactly_once}", seen, count)
+    _report(name, seen, count)
     if exactly_once:
         assert seen.duplicates() == {}
+    logs = scrubber.logs()
     print(
-        f"outage: broker down {outage:.1f}s (pause+20s+resume); lag {lag_before:.0f} before, "
-        f"max {max(lags):.0f} after resume, 0 after {recovered:.1f}s; /healthz codes {health}"
+        f"{name}: broker down {outage:.1f}s; lag {lag_before:.0f} before, "
+        f"max {max(lags):.0f} after, 0 after {recovered:.1f}s; /healthz codes {health}, "
+        f"/readyz codes {ready} during, {ready_after} after; producers replaced "
+        f"{logs.count('producer_replaced')}"
     )
     _assert_clean(seen, count, scrubber)
+    assert "producer_fatal_error" not in logs and "kafka_fatal_error" not in logs
     assert health == {200}
+    assert 503 in ready and ready_after == 200  # not ready while the broker is away
     assert max(lags) > 0 and lags[-1] == 0
 
 
 # ---------------------------------------------------------------- a worker joins and leaves
 
 
+STEADY_CHUNK = 250  # records per produce call; each chunk is dealt over the partitions from 0
+
+
 def _produce_steadily(
     kafka: Kafka, topic: str, values: list[bytes], partitions: int, per_second: float
 ) -> threading.Thread:
     """Produce in chunks at about `per_second`, so that every partition keeps getting work."""
-    chunk = 250
+    chunk = STEADY_CHUNK
 
     def run() -> None:
         started = time.monotonic()
@@ -297,6 +370,7 @@ def test_a_second_worker_joins_and_leaves_mid_run_without_loss(
     producer.join(120)
     kafka.wait_committed(config["kafka"]["group_id"], source, alive=first.assert_alive)
     rebalances = first.metrics_text()
+    _assert_books_balance("join and leave, the first worker", first)
     assert first.terminate() == 0
     seen = tally(kafka.read_all(output))
     _report("join and leave", seen, count)
@@ -308,3 +382,104 @@ def test_a_second_worker_joins_and_leaves_mid_run_without_loss(
         )
     )
     _assert_clean(seen, count, first, second)
+
+
+# ---------------------------------------------------------------- a restarted worker resumes
+
+
+def _appended_by_partition(kafka: Kafka, output: str, partitions: int) -> dict[int, list[float]]:
+    """Broker append times (s) of the output records, by the input partition they came from
+    (`_produce_steadily` dealt each chunk over the partitions from partition 0)."""
+    by_partition: dict[int, list[float]] = {p: [] for p in range(partitions)}
+    for message in kafka.read_all(output):
+        seq = seq_of(message.value())
+        if seq is not None:
+            by_partition[seq % STEADY_CHUNK % partitions].append(message.timestamp()[1] / 1000)
+    return {p: sorted(times) for p, times in by_partition.items()}
+
+
+SESSION_MS = 30_000
+
+
+def _logged_at(process: ScrubberProcess, event: str) -> float:
+    """Epoch seconds of the first log line of `event` (JSON logs, ISO timestamps in UTC)."""
+    for line in process.logs().splitlines():
+        if f'"event": "{event}"' in line:
+            return datetime.fromisoformat(json.loads(line)["timestamp"]).timestamp()
+    pytest.fail(f"no {event} in the log:\n{process.logs()[-2000:]}")
+
+
+def test_a_restarted_worker_takes_its_partitions_back_at_once(
+    kafka: Kafka, scrubbers: Start
+) -> None:
+    """Two pods, four partitions, records arriving steadily; pod-b is killed with -9 and started
+    again under its name. With static membership (group.instance.id = instance id + worker) it
+    gets its partitions back on joining, instead of waiting out the dead member's session
+    timeout (10 s) and a rebalance."""
+    count, partitions = 12_000, 4
+    source, output, _ = _topics(kafka, "resume", partitions)
+    admin_config = {"message.timestamp.type": "LogAppendTime"}
+    output = kafka.topic("resume-out-appended", partitions, admin_config)
+    quarantine = kafka.topic("resume-q")
+    # A session timeout far longer than any start-up here: without static membership pod-b's
+    # partitions would wait 30 s for the dead member to expire; with it, they come back when
+    # the new consumer joins, however long the engine took to load.
+    config = _config(
+        kafka, source, output, quarantine, kafka_settings={"session.timeout.ms": SESSION_MS}
+    )
+    pod_a = scrubbers(config, name="pod-a", instance="pod-a")
+    pod_b = scrubbers(config, name="pod-b", instance="pod-b")
+    pod_a.wait_ready()
+    pod_b.wait_ready()
+    values = [t.encode() for t in mixed_corpus(count, seed=707)]
+    producer = _produce_steadily(kafka, source, values, partitions, per_second=400)
+    _wait_for_output(kafka, output, count // 4, pod_a)
+    pod_b.kill()
+    killed_at = time.time()
+    restarted = scrubbers(config, name="pod-b-again", instance="pod-b")
+    restarted_at = time.time()
+    restarted.wait_ready()
+    ready_at = time.time()
+    producer.join(120)
+
+    def both_alive() -> None:
+        pod_a.assert_alive()
+        restarted.assert_alive()
+
+    kafka.wait_committed(config["kafka"]["group_id"], source, alive=both_alive)
+    _assert_books_balance("resume, pod-a", pod_a)
+    _assert_books_balance("resume, pod-b restarted", restarted)
+    assert pod_a.terminate() == 0
+    assert restarted.terminate() == 0
+    seen = tally(kafka.read_all(output))
+    _report("restart of one of two workers", seen, count)
+    _assert_clean(seen, count, pod_a, pod_b, restarted)
+
+    # Output of a partition of pod-b stops at the kill and resumes after the restart.
+    joined_at = _logged_at(restarted, "worker_started")  # engine loaded, consumer subscribed
+    resumed: dict[int, float] = {}  # pod-b's partitions: the end of their longest pause
+    for partition, times in _appended_by_partition(kafka, output, partitions).items():
+        around = [t for t in times if t > killed_at - 1.0]
+        gaps = [(b - a, b) for a, b in itertools.pairwise(around)]
+        if gaps:
+            pause, end = max(gaps)
+            print(f"\nrestart: input partition {partition}: longest output pause {pause:.1f}s, "
+                  f"ending {end - killed_at:.1f}s after the kill")  # fmt: skip
+            if pause > 2.0:  # pod-a's partitions never pause that long
+                resumed[partition] = end
+    assert resumed, "no partition paused at the kill: pod-b held none?"
+    first_out, last_out = min(resumed.values()), max(resumed.values())
+    print(
+        f"\nrestart: pod-b's input partitions {sorted(resumed)}; the restarted process started "
+        f"{restarted_at - killed_at:.1f}s after the kill and subscribed {joined_at - killed_at:.1f}s "
+        f"after it (start-up, engine load); partitions assigned (ready) "
+        f"{ready_at - joined_at:.2f}s after subscribing; output of its partitions resumed "
+        f"{first_out - joined_at:.2f}s after subscribing ({first_out - killed_at:.1f}s after the "
+        f"kill), the last of them {last_out - joined_at:.2f}s after (working off the backlog); "
+        f"session timeout {SESSION_MS / 1000:.0f}s"
+    )
+    # The partitions come back as soon as the new consumer joins, not after the dead member's
+    # session timeout and a rebalance; its first batch comes out right after.
+    assert ready_at - joined_at <= 3.0
+    assert first_out - joined_at <= 3.0
+    assert last_out - killed_at < SESSION_MS / 1000

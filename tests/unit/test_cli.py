@@ -81,3 +81,66 @@ def test_format_json_quarantines_non_json() -> None:
     out = result.stdout.decode().splitlines()
     assert json.loads(out[0]) == {"scrubber_quarantined": True, "reason": "malformed_json"}
     assert json.loads(out[1]) == {"a": "b"}
+
+
+def _cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scrubber.cli", *args], input=stdin.decode(),
+        capture_output=True, text=True, check=False, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The single stderr line of a command that failed with exit 2."""
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    return result.stderr
+
+
+def test_a_missing_input_file_is_exit_2_with_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.log"
+    config = tmp_path / "scrubber.yaml"
+    config.write_text("version: 1\n")
+    for args in (
+        ["scrub", str(missing)],
+        ["kanon", "--quasi", "user.age", str(missing)],
+        ["vault", "restore", "--config", str(config), str(missing)],
+        ["eval", "--data", str(missing)],
+    ):
+        result = _cli(*args)
+        assert _one_line_error(result) == f"error: {missing}: No such file or directory\n", args
+        assert result.stdout == ""
+
+
+def test_a_directory_as_input_is_exit_2_with_one_line(tmp_path: Path) -> None:
+    good = tmp_path / "good.log"
+    good.write_text(f"mail {EMAIL}\n")
+    result = _cli("scrub", str(good), str(tmp_path))
+    assert _one_line_error(result) == f"error: {tmp_path}: Is a directory\n"
+    assert result.stdout == ""  # checked before anything is scrubbed
+
+
+def test_version_prints_the_package_version() -> None:
+    from scrubber import __version__
+
+    result = _cli("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"scrubber {__version__}\n"
+
+
+def test_a_bad_log_level_is_a_usage_error_on_one_line() -> None:
+    stderr = _one_line_error(_cli("--log-level", "bogus", "scrub"))
+    assert "argument --log-level: invalid choice: 'bogus'" in stderr
+    assert "'debug', 'info', 'warning', 'error'" in stderr
+
+
+def test_the_log_level_is_honoured_in_any_case() -> None:
+    def events(*level: str) -> list[str]:
+        result = _cli(*level, "scrub", stdin=f"mail {EMAIL}\n".encode())
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "mail <EMAIL_ADDRESS>\n"
+        return [json.loads(line)["event"] for line in result.stderr.splitlines()]
+
+    assert events() == ["engine_ready", "scrub_done"]  # info by default
+    assert events("--log-level", "WARNING") == []

@@ -18,7 +18,11 @@ VAULTED = {
     "detection": {"ner": {"enabled": False}},
     "policy": {"entities": {"EMAIL_ADDRESS": {"type": "vault"}}},
     "keys": {"default": {"env": "K"}},
-    "vault": {"encryption_keys": {1: {"env": "V1"}}, "active_key": 1},
+    "vault": {
+        "encryption_keys": {1: {"env": "V1"}},
+        "active_key": 1,
+        "audit": {"key": {"env": "A"}},
+    },
 }
 ENV = {"K": "k" * 32, "V1": "v" * 32}
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from confluent_kafka import KafkaError, Message
 
-from connectors.kafka.clients import KafkaRecord, records_of
+from connectors.kafka.clients import ConsumerFailed, KafkaRecord, records_of
 from scrubber.config import Config, parse_config
 from scrubber.engine.formats import placeholder
 from scrubber.models import Format, Outcome, Reason, RecordResult, Replacement
@@ -154,8 +154,9 @@ def test_quarantined_record(
     shaped = _shape(_config(**settings), Scrubbed(result, b"<KEY>", (("h", b"x"),)), record)
     assert shaped.reason is Reason.MALFORMED_JSON
     assert shaped.entities == Counter()
-    # No key and no source header ever leaves with a quarantined record.
-    assert shaped.outputs == tuple(Output(t, None, v, h) for t, v, h in expected)
+    # Both copies keep the scrubbed key (the placeholder lands on its key's partition, never
+    # the raw key); no source header ever leaves with a quarantined record.
+    assert shaped.outputs == tuple(Output(t, b"<KEY>", v, h) for t, v, h in expected)
 
 
 def test_quarantined_without_a_reason_counts_as_a_detection_error() -> None:
@@ -165,15 +166,22 @@ def test_quarantined_without_a_reason_counts_as_a_detection_error() -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "headers", "reason"),
+    ("key", "headers", "reason", "kept_key"),
     [
-        pytest.param(Reason.TOO_LARGE, (("h", b"ok"),), Reason.TOO_LARGE, id="key"),
-        pytest.param(b"<KEY>", Reason.DEADLINE_EXCEEDED, Reason.DEADLINE_EXCEEDED, id="header"),
-        pytest.param(Reason.TOO_LARGE, Reason.DEADLINE_EXCEEDED, Reason.TOO_LARGE, id="key first"),
+        pytest.param(Reason.TOO_LARGE, (("h", b"ok"),), Reason.TOO_LARGE, None, id="key"),
+        pytest.param(
+            b"<KEY>", Reason.DEADLINE_EXCEEDED, Reason.DEADLINE_EXCEEDED, b"<KEY>", id="header"
+        ),
+        pytest.param(
+            Reason.TOO_LARGE, Reason.DEADLINE_EXCEEDED, Reason.TOO_LARGE, None, id="key first"
+        ),
     ],
 )
 def test_a_key_or_header_that_failed_quarantines_the_whole_record(
-    key: bytes | Reason, headers: tuple[tuple[str, bytes], ...] | Reason, reason: Reason
+    key: bytes | Reason,
+    headers: tuple[tuple[str, bytes], ...] | Reason,
+    reason: Reason,
+    kept_key: bytes | None,
 ) -> None:
     ok_value = RecordResult("fine", Outcome.OK, entity_counts={"EMAIL_ADDRESS": 1},
                             replacements=[Replacement("", 0, 4, "EMAIL_ADDRESS", "replace")])  # fmt: skip
@@ -182,8 +190,10 @@ def test_a_key_or_header_that_failed_quarantines_the_whole_record(
     assert shaped.reason is reason
     assert shaped.entities == Counter()  # nothing of it went out scrubbed
     # The scrubbed value is not sent as a placeholder: only the quarantine copy, with the raw
-    # payload since this config allows it.
-    assert shaped.outputs == (Output("q", None, _record().value, _quarantine_meta(reason.value)),)
+    # payload since this config allows it, and the key only if it was scrubbed (a key that
+    # failed is dropped: the raw key `user-1` never leaves).
+    meta = _quarantine_meta(reason.value)
+    assert shaped.outputs == (Output("q", kept_key, _record().value, meta),)
 
 
 # ---------------------------------------------------------------- scrubbing the parts
@@ -371,3 +381,19 @@ def test_records_of_skips_errors_and_partition_ends() -> None:
         Message(topic="in", partition=1, offset=5, value=b"second"),
     ]
     assert [r.where for r in records_of(messages)] == [("in", 0, 0), ("in", 1, 5)]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        KafkaError(KafkaError._FENCED, "static member fenced", fatal=True),
+        KafkaError(KafkaError._FATAL),  # how consume() reports it: no fatal flag
+    ],
+)
+def test_records_of_raises_a_fatal_consumer_error(error: KafkaError) -> None:
+    messages = [
+        Message(topic="in", partition=0, offset=0, value=b"first"),
+        Message(topic="in", partition=0, offset=1, error=error),
+    ]
+    with pytest.raises(ConsumerFailed):
+        records_of(messages)

@@ -13,7 +13,11 @@ import json
 import pytest
 
 from recognizers.base import PatternRecognizer
+from recognizers.credentials import CREDENTIAL_RECOGNIZERS
+from recognizers.providers import PROVIDER_RECOGNIZERS
 from recognizers.secrets import SECRET_RECOGNIZERS
+
+ALL_SECRETS = (*PROVIDER_RECOGNIZERS, *SECRET_RECOGNIZERS, *CREDENTIAL_RECOGNIZERS)
 
 ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 UPPER_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -74,6 +78,11 @@ PEM_HEADER = "-----BEGIN " + "RSA PRIVATE" + " KEY-----"
 PEM_FOOTER = "-----END " + "RSA PRIVATE" + " KEY-----"
 PEM_BODY = "\n".join(fake(f"pem-{i}", 64, ALNUM + "+/") for i in range(4))
 PEM_BLOCK = f"{PEM_HEADER}\n{PEM_BODY}\n{PEM_FOOTER}"
+# A DER body line: base64 of binary (a hash digest's bytes stand in for key material).
+PEM_LINE = base64.b64encode(
+    b"".join(hashlib.sha256(b"pem/%d" % i).digest() for i in range(2))[:48]
+).decode()
+B64_WORDS = base64.b64encode(b"the quick brown fox jumps over the lazy dog, twice a day").decode()
 RANDOM_24 = fake("generic-24", 24)
 RANDOM_32 = fake("generic-32", 32)
 UUID_VALUE = "-".join(fake(f"uuid-{n}", n, LOWER_HEX) for n in (8, 4, 4, 4, 12))
@@ -107,17 +116,22 @@ HITS: list[tuple[str, list[Hit]]] = [
     (f"Use this key: {OPENAI_KEY} for the call", [("openai_api_key", OPENAI_KEY)]),
     (f"x-api-key: {ANTHROPIC_KEY}", [("anthropic_api_key", ANTHROPIC_KEY)]),
     (f"//registry.npmjs.org/:_authToken={NPM_TOKEN}", [("npm_token", NPM_TOKEN)]),
-    (f"twine upload -p {PYPI_TOKEN} dist/*", [("pypi_token", PYPI_TOKEN)]),
+    (f"twine upload -p {PYPI_TOKEN} dist/*", [("pypi_upload_token", PYPI_TOKEN)]),
     (f"sendgrid: {SENDGRID_KEY}", [("sendgrid_api_key", SENDGRID_KEY)]),
     (f"twilio api key {TWILIO_KEY}", [("twilio_key_or_sid", TWILIO_KEY)]),
     (f"huggingface-cli login {HF_TOKEN}", [("huggingface_token", HF_TOKEN)]),
-    (f"shop: {SHOPIFY_TOKEN}", [("vendor_api_token", SHOPIFY_TOKEN)]),
-    (f"databricks configure {DATABRICKS_TOKEN}", [("vendor_api_token", DATABRICKS_TOKEN)]),
+    (f"shop: {SHOPIFY_TOKEN}", [("shopify_access_token", SHOPIFY_TOKEN)]),
+    (f"databricks configure {DATABRICKS_TOKEN}", [("databricks_token", DATABRICKS_TOKEN)]),
     (f"session cookie {JWT}; Path=/", [("jwt", JWT)]),
     (f"token tail: {JWT_CUT}", [("jwt", JWT_CUT)]),
     (f"claims={JWT_CLAIMS[:40]}", [("jwt", JWT_CLAIMS[:40])]),
-    # PEM: the whole block, multi-line, inside a JSON-ish string too; a body line logged alone.
-    (PEM_BODY.split("\n")[1], [("pem_body_line", PEM_BODY.split("\n")[1])]),
+    # PEM: the whole block, multi-line, inside a JSON-ish string too; a body line logged alone,
+    # after whatever the logger, the build step or the source code puts before it.
+    (PEM_LINE, [("pem_body_line", PEM_LINE)]),
+    (f"2024-05-01T10:00:00.123Z {PEM_LINE}", [("pem_body_line", PEM_LINE)]),
+    (f"[build 12] step 3/7: {PEM_LINE}", [("pem_body_line", PEM_LINE)]),
+    (f'    + "{PEM_LINE}\\n"', [("pem_body_line", PEM_LINE)]),
+    (f'    "{PEM_LINE}",', [("pem_body_line", PEM_LINE)]),
     (PEM_BLOCK, [("pem_private_key", PEM_BLOCK)]),
     (f'"private_key": "{PEM_BLOCK}",', [("pem_private_key", PEM_BLOCK)]),
     # Authorization headers: the value only.
@@ -247,7 +261,10 @@ NEAR_MISSES: list[str] = [
     # Look-alike structures.
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",  # a bare header: the same in every token
     "A" * 64,
-    "digest " + fake("b64-digest", 64, ALNUM + "+/"),  # not a line of its own
+    "digest " + fake("b64-digest", 64, ALNUM + "+/"),  # a labelled digest
+    f'<script integrity="sha384-{fake("sri", 64, ALNUM + "+/")}"></script>',
+    B64_WORDS,  # base64 of words: text inside, not key material
+    "public_key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + fake("ssh-pub", 43, ALNUM + "+/"),
     fake("sha256-b64", 43, ALNUM + "+/") + "=",  # a SHA-256 digest in base64: 44 characters
     # Android object descriptors in token slots.
     "opening app wtoken = AppWindowToken{9f4ef63 token=Token{a64f992 ActivityRecord{de9231d}}}",
@@ -260,7 +277,7 @@ NEAR_MISSES: list[str] = [
 ]
 
 
-def scan(text: str, recognizers: tuple[PatternRecognizer, ...] = SECRET_RECOGNIZERS) -> set[Hit]:
+def scan(text: str, recognizers: tuple[PatternRecognizer, ...] = ALL_SECRETS) -> set[Hit]:
     return {(f.recognizer, text[f.start : f.end]) for r in recognizers for f in r.scan(text)}
 
 
@@ -280,20 +297,20 @@ def test_look_alike_is_left_alone(text: str) -> None:
 
 
 def test_every_recognizer_reports_secret_with_a_unique_name() -> None:
-    names = [r.name for r in SECRET_RECOGNIZERS]
+    names = [r.name for r in ALL_SECRETS]
     assert len(names) == len(set(names))
-    assert {r.entity_type for r in SECRET_RECOGNIZERS} == {"SECRET"}
+    assert {r.entity_type for r in ALL_SECRETS} == {"SECRET"}
 
 
 def test_triggers_are_lower_case_so_the_pre_check_can_match() -> None:
-    for recognizer in SECRET_RECOGNIZERS:
+    for recognizer in ALL_SECRETS:
         assert all(t == t.lower() for t in recognizer.triggers), recognizer.name
 
 
 def test_line_without_triggers_runs_almost_no_pattern() -> None:
     text = "2024-05-01T10:00:00Z INFO worker-3 processed batch 1842 in 35 ms"
     lowered = text.lower()
-    running = [r.name for r in SECRET_RECOGNIZERS if r.applies(text, lowered, True)]
+    running = [r.name for r in ALL_SECRETS if r.applies(text, lowered, True)]
     assert len(running) <= 4, running
 
 
@@ -306,5 +323,5 @@ def test_multiple_secrets_on_one_line_are_all_found() -> None:
 def test_access_key_ids_in_keyed_slots_are_scrubbed() -> None:
     access_id = "su" + "K3mP9xQ2vL7w"
     text = f'sumologic.accessId = "{access_id}"'
-    values = {text[f.start : f.end] for r in SECRET_RECOGNIZERS for f in r.scan(text)}
+    values = {text[f.start : f.end] for r in ALL_SECRETS for f in r.scan(text)}
     assert access_id in values

@@ -22,7 +22,11 @@ from scrubber.vault.tokens import TOKEN_PATTERN, Keyring, Status, Vault
 
 TOKEN_KEY = "4f1c0a9e7d3b2c58a6e1f0d9c8b7a6e5"
 VAULT_KEY = "c3a19f5e2d7b8046e1f2a3b4c5d6e7f8"
-ENV = {"TOKEN_KEY": TOKEN_KEY, "VAULT_V1": VAULT_KEY}
+ENV = {
+    "TOKEN_KEY": TOKEN_KEY,
+    "VAULT_V1": VAULT_KEY,
+    "AUDIT_KEY": "5e8d1c0b9a7f6e4d3c2b1a0f9e8d7c6b",
+}
 SSN = "478-23-6615"
 CARD = "4556 7375 8689 9855"
 EMAIL = "maria.garcia@example.org"
@@ -34,7 +38,8 @@ def config_for(tmp_path: Path, **vault: Any) -> dict[str, Any]:
         "policy": {"default": {"type": "vault"}},
         "keys": {"default": {"env": "TOKEN_KEY"}},
         "vault": {"sqlite_path": str(tmp_path / "vault.db"),
-                  "encryption_keys": {1: {"env": "VAULT_V1"}}, "active_key": 1, **vault},
+                  "encryption_keys": {1: {"env": "VAULT_V1"}}, "active_key": 1,
+                  "audit": {"key": {"env": "AUDIT_KEY"}}, **vault},
     }  # fmt: skip
 
 

@@ -31,7 +31,7 @@ from scrubber.vault.tokens import (
 )
 
 SCOPES = [DEFAULT_SCOPE]
-ENV = {"TOKEN_KEY": "t" * 32, "VAULT_V1": "1" * 32, "VAULT_V2": "2" * 32}
+ENV = {"TOKEN_KEY": "t" * 32, "VAULT_V1": "1" * 32, "VAULT_V2": "2" * 32, "AUDIT_KEY": "a" * 32}
 EMAIL = "maria.garcia@example.org"
 OTHER_EMAIL = "john.smith@example.net"
 
@@ -41,6 +41,7 @@ def vault_config(tmp_path: Path, **vault: Any) -> dict[str, Any]:
         "sqlite_path": str(tmp_path / "vault.db"),
         "encryption_keys": {1: {"env": "VAULT_V1"}},
         "active_key": 1,
+        "audit": {"key": {"env": "AUDIT_KEY"}},
     }
     settings.update(vault)
     return {

@@ -1,0 +1,56 @@
+"""What every Scrubber process should export besides its own series: process metrics, one
+`scrubber_build_info`, and every series of a fixed label set from the start (at zero), so that
+ratios and `increase()` read 0 instead of "no data" before the first event.
+
+Meant to become `scrubber/metrics_common.py` (imported by scrubber.pipeline.metrics and
+scrubber.api.middleware). It waits here because the "Wings over a small ground" contract in
+pyproject.toml is exhaustive: a new top-level module breaks `make lint` until its layers list names
+it (`"vault | baseline | metrics_common"`). docs/deploy.md "Metrics the processes export" has the
+exact calls. tests/integration/test_chart.py counts the series it adds as exported.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+
+from prometheus_client import (
+    GCCollector,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+)
+from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.registry import CollectorRegistry
+
+FENCED_NAME = "scrubber_producer_fenced"
+FENCED_HELP = (
+    "Exactly-once producers replaced by another process with the same transactional id "
+    "(the worker stops)"
+)
+
+
+def add_process_metrics(registry: CollectorRegistry) -> None:
+    """process_cpu_seconds_total, process_resident_memory_bytes, process_open_fds,
+    process_max_fds, process_start_time_seconds (Linux /proc), python_info and python_gc_*."""
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+
+
+def add_build_info(registry: CollectorRegistry, version: str, config_hash: str) -> None:
+    """`scrubber_build_info{version, config_hash} 1`: the same series in every mode."""
+    Info("scrubber_build", "Version and config hash", registry=registry).info(
+        {"version": version, "config_hash": config_hash}
+    )
+
+
+def zero_series(metric: MetricWrapperBase, label_sets: Iterable[Sequence[str]]) -> None:
+    """Create each child now, at zero: `zero_series(quarantined, product(routes, reasons))`."""
+    for labels in label_sets:
+        metric.labels(*labels)
+
+
+def product(*values: Iterable[str]) -> list[tuple[str, ...]]:
+    """Every combination of fixed label values, for `zero_series`."""
+    return list(itertools.product(*values))

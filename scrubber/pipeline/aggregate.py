@@ -1,0 +1,121 @@
+"""One /metrics, /healthz and /readyz for all workers of `scrubber run --workers N`.
+
+Each worker serves its own endpoint on a loopback port the OS chose and tells the parent which;
+the parent serves `--metrics-port` and, on every request, asks every worker in turn:
+
+- /metrics: the workers' samples summed by name and labels (counters, histograms, gauges such
+  as lag and assigned partitions), the build info and `_created` timestamps not summed (max and
+  min); plus `scrubber_workers{state}` (reporting / expected). Labels stay those of the workers.
+- /healthz: 200 while every worker process lives and every worker's loop is turning.
+- /readyz: 200 once every worker is ready (engine loaded, partitions assigned, broker reachable).
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable
+from http.server import ThreadingHTTPServer
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
+
+from scrubber.pipeline.metrics import Answer, serve, status_answer
+
+ASK_TIMEOUT_SECONDS = 2.0
+Ports = Callable[[], dict[int, int]]  # worker index -> its loopback port
+
+
+def ask(port: int, path: str) -> tuple[int, bytes] | None:
+    """GET a worker's endpoint on loopback; None if it does not answer."""
+    try:
+        url = f"http://127.0.0.1:{port}{path}"
+        with urllib.request.urlopen(url, timeout=ASK_TIMEOUT_SECONDS) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return None
+
+
+def _combine(name: str, values: list[float]) -> float:
+    if name.endswith("_created"):
+        return min(values)
+    if name.endswith("_info"):
+        return max(values)
+    return sum(values)
+
+
+def merge(texts: Iterable[str]) -> list[Metric]:
+    """The families of several expositions, samples of the same name and labels combined."""
+    families: dict[str, Metric] = {}
+    values: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[float]] = {}
+    for text in texts:
+        for family in text_string_to_metric_families(text):
+            families.setdefault(family.name, family)
+            for sample in family.samples:
+                key = (family.name, sample.name, tuple(sorted(sample.labels.items())))
+                values.setdefault(key, []).append(sample.value)
+    merged = {name: Metric(name, f.documentation, f.type, f.unit) for name, f in families.items()}
+    for (family_name, name, labels), found in values.items():
+        merged[family_name].samples.append(Sample(name, dict(labels), _combine(family_name, found)))
+    return list(merged.values())
+
+
+class _Collected:
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> list[Metric]:
+        return self._families
+
+
+def exposition(families: list[Metric]) -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Collected(families))
+    return generate_latest(registry)
+
+
+def _workers_gauge(reporting: int, expected: int) -> Metric:
+    gauge = Metric("scrubber_workers", "Worker processes: reporting, expected", "gauge")
+    gauge.samples.append(Sample("scrubber_workers", {"state": "reporting"}, reporting))
+    gauge.samples.append(Sample("scrubber_workers", {"state": "expected"}, expected))
+    return gauge
+
+
+def serve_workers(
+    port: int,
+    ports: Ports,
+    expected: int,
+    alive: Callable[[], bool],
+    host: str = "0.0.0.0",  # noqa: S104  # probes and scrapes come from outside the pod
+) -> ThreadingHTTPServer:
+    """The parent's endpoint (see the module docstring)."""
+
+    def answers(path: str) -> list[tuple[int, bytes] | None]:
+        return [ask(p, path) for _, p in sorted(ports().items())]
+
+    def metrics() -> Answer:
+        texts = [a[1].decode() for a in answers("/metrics") if a is not None and a[0] == 200]
+        families = [*merge(texts), _workers_gauge(len(texts), expected)]
+        return 200, exposition(families), CONTENT_TYPE_LATEST
+
+    def healthz() -> Answer:
+        found = answers("/healthz")
+        ok = alive() and all(a is not None and a[0] == 200 for a in found)
+        return status_answer(ok, "ok" if ok else "a worker stalled or exited")
+
+    def readyz() -> Answer:
+        found = answers("/readyz")
+        if len(found) < expected:
+            return status_answer(False, f"{len(found)} of {expected} workers started")
+        reasons = sorted({_reason(a) for a in found if a is None or a[0] != 200})
+        return status_answer(not reasons, "; ".join(reasons) or "ready")
+
+    return serve(port, host, {"/metrics": metrics, "/healthz": healthz, "/readyz": readyz})
+
+
+def _reason(answer: tuple[int, bytes] | None) -> str:
+    return "a worker does not answer" if answer is None else answer[1].decode().strip()

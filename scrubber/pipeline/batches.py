@@ -1,0 +1,88 @@
+"""Taking a batch from the consumer: as soon as nothing more is ready, not when a timer says so.
+
+The poll waits (up to `batch_max_wait_ms`) only for the first record; after it, whatever the
+consumer already holds is drained without waiting, and the batch is handed on when a drain
+comes back empty or `batch_max_records` / `batch_max_bytes` is reached. At low load a record
+waits for nothing but the records in front of it; at full load the consumer always holds more,
+so batches fill up and throughput stays that of full batches. (librdkafka's `consume(n,
+timeout)` alone waits the whole timeout unless n records arrive: that was the latency.)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from confluent_kafka import Message
+
+from connectors.kafka.clients import KafkaRecord, records_of
+from scrubber.config.pipeline import PipelineConfig
+
+
+class Source(Protocol):
+    """What batching needs of a consumer (confluent_kafka.Consumer in production)."""
+
+    def poll(self, timeout: float) -> Message | None: ...
+
+    def consume(self, num_messages: int, timeout: float) -> list[Message]: ...
+
+
+def owned(batch: list[KafkaRecord], assigned: set[tuple[str, int]]) -> list[KafkaRecord]:
+    """The batch once a rebalance ran inside a poll. Records of partitions no longer ours are
+    the new owner's (it starts at the committed offset, below them, since they were never
+    tracked); keeping them would duplicate them and commit for a partition not ours. Records of
+    a partition we still own are all kept, never dropped: some may have been fetched after the
+    partition came back, and dropping those would let a later commit skip them. A partition
+    that came back is read again from its committed offset, so one offset can now be in the
+    batch twice: keep the first copy."""
+    kept: list[KafkaRecord] = []
+    seen: set[tuple[str, int, int]] = set()
+    for record in batch:
+        if (record.topic, record.partition) in assigned and record.where not in seen:
+            seen.add(record.where)
+            kept.append(record)
+    return kept
+
+
+def poll_batch(
+    consumer: Source,
+    limits: PipelineConfig,
+    *,
+    stop: threading.Event,
+    assigned: set[tuple[str, int]],
+    taken_away: set[tuple[str, int]],
+    between: Callable[[], None],
+) -> list[KafkaRecord]:
+    """One batch (see the module docstring); empty if nothing came within the wait.
+
+    `assigned` and `taken_away` are the loop's own sets, changed by the rebalance callbacks
+    that run inside poll() and consume(); `between` runs after each call (serving the
+    producer's delivery reports)."""
+    deadline = time.monotonic() + limits.batch_max_wait_ms / 1000
+    batch: list[KafkaRecord] = []
+    size = 0
+    taken_away.clear()
+    while len(batch) < limits.batch_max_records and size < limits.batch_max_bytes:
+        if stop.is_set():
+            break
+        if batch:
+            fetched = consumer.consume(limits.batch_max_records - len(batch), 0)
+            if not fetched:
+                break  # nothing more ready: hand the batch on now
+        else:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            first = consumer.poll(remaining)  # returns at the first record
+            fetched = [] if first is None else [first]
+        for record in records_of(fetched):
+            batch.append(record)
+            size += record.size
+        if taken_away:
+            batch = owned(batch, assigned)
+            size = sum(r.size for r in batch)
+            taken_away.clear()
+        between()
+    return batch

@@ -1,0 +1,141 @@
+"""Ctrl-C on `scrubber scrub`: exit 130, no traceback, and what was scrubbed is out whole.
+
+Each test runs the real command in a session of its own and sends SIGINT to its process group, as
+a terminal does on Ctrl-C (so `--workers` processes get it too). stdin stays open throughout: the
+command must stop while it still waits for input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EMAIL = "planted.person@example.com"
+
+
+def _start(workers: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "scrubber.cli", "scrub", "--workers", str(workers)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        bufsize=0, cwd=ROOT, start_new_session=True,
+    )  # fmt: skip
+
+
+def _read_output(process: subprocess.Popen[bytes], lines: int, timeout: float) -> bytes:
+    """At least `lines` lines of stdout (read from the pipe itself: select() cannot see what a
+    buffered reader holds)."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    out = b""
+    while out.count(b"\n") < lines:
+        ready, _, _ = select.select([process.stdout], [], [], deadline - time.monotonic())
+        assert ready, f"fewer than {lines} lines within {timeout} s: {out[-200:]!r}"
+        chunk = os.read(process.stdout.fileno(), 1 << 16)
+        assert chunk, "stdout closed early"
+        out += chunk
+    return out
+
+
+def _interrupt(process: subprocess.Popen[bytes]) -> tuple[int, bytes, str]:
+    """Ctrl-C; then the exit code, the rest of stdout and all of stderr."""
+    assert process.stdout is not None and process.stderr is not None
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        rest = b""
+        while chunk := os.read(process.stdout.fileno(), 1 << 16):  # to EOF: all have exited
+            rest += chunk
+        code = process.wait(timeout=60)
+        return code, rest, process.stderr.read().decode()
+    finally:
+        process.kill()
+        process.wait()
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _no_process_left(group: int) -> bool:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _assert_clean(stderr: str, written: int) -> None:
+    assert "Traceback" not in stderr and "Fatal Python error" not in stderr, stderr
+    events = [json.loads(line) for line in stderr.splitlines()]
+    assert events[-1]["event"] == "scrub_interrupted"
+    assert events[-1]["line_count"] == written
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ctrl_c_exits_130_after_the_scrubbed_lines(workers: int) -> None:
+    with _start(workers) as process:
+        assert process.stdin is not None
+        process.stdin.write(b"".join(f"line {i} {EMAIL}\n".encode() for i in range(20)))
+        out = _read_output(process, 20, timeout=180)
+        code, rest, stderr = _interrupt(process)
+    assert code == 130, stderr
+    assert out == b"".join(f"line {i} <EMAIL_ADDRESS>\n".encode() for i in range(20))
+    assert rest == b""
+    _assert_clean(stderr, 20)
+    assert _no_process_left(process.pid), "a worker outlived the command"
+
+
+def test_ctrl_c_while_output_is_blocked_still_writes_whole_lines() -> None:
+    """The reader lags, so a batch is mid-write into a full pipe when SIGINT arrives: the batch
+    is finished, never cut inside a line."""
+    line = b"x" * 3000 + b" " + EMAIL.encode() + b"\n"
+    with _start(1) as process:
+        stdin = process.stdin
+        assert stdin is not None
+
+        def feed() -> None:
+            try:
+                for _ in range(2000):
+                    stdin.write(line)
+            except OSError:
+                pass  # the command is gone: expected
+
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
+        first = _read_output(process, 1, timeout=180)
+        time.sleep(1.0)  # output backs up: the pipe holds 64 KiB, a batch is ~750 KiB
+        code, rest, stderr = _interrupt(process)
+        feeder.join(timeout=10)
+    assert code == 130, stderr
+    out = first + rest
+    assert out.endswith(b"\n")
+    lines = out.split(b"\n")[:-1]
+    assert set(lines) == {b"x" * 3000 + b" <EMAIL_ADDRESS>"}
+    assert len(lines) > 1
+    _assert_clean(stderr, len(lines))
+
+
+def test_ctrl_c_during_start_up_exits_130_quietly() -> None:
+    with _start(1) as process:
+        # Past Python's own start-up (a signal there is the interpreter's business) and into
+        # ours: the imports and the engine take seconds of CPU.
+        deadline = time.monotonic() + 60
+        while _cpu_seconds(process.pid) < 0.5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        code, rest, stderr = _interrupt(process)
+    assert code == 130, stderr
+    assert rest == b""
+    assert "Traceback" not in stderr and "Fatal Python error" not in stderr, stderr
