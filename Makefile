@@ -60,7 +60,7 @@ profile: setup ## cProfile of the optimized engine path
 test-pipeline: setup services-up ## the pipeline integration tests on the real broker
 	$(BIN)/pytest -q tests/integration/test_pipeline.py tests/integration/test_pipeline_vault_outage.py
 
-test-chaos: setup kafka-up ## kill -9, broker outage, worker join/leave (about 3 minutes)
+test-chaos: setup kafka-up ## kill -9, broker stop and SIGKILL, join/leave, restart resume (~8 min)
 	$(BIN)/pytest -q -m slow tests/integration/test_pipeline_chaos.py
 
 bench-pipeline: setup kafka-up ## records/s and latency through the local broker, 1 and 2 workers

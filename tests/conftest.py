@@ -9,9 +9,10 @@ import pytest
 
 from scrubber.config import parse_config
 from scrubber.engine import Scrubber
+from tests.keys import key
 
-TEST_KEY = "k" * 32
-OTHER_KEY = "z" * 32
+TEST_KEY = key("test")
+OTHER_KEY = key("other")
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,8 @@ the hint for a misspelt entity type."""
 from __future__ import annotations
 
 import difflib
+import itertools
+import math
 import os
 from collections.abc import Collection, Mapping
 from pathlib import Path
@@ -58,7 +60,37 @@ def read_secret(what: str, source: SecretSource, environ: Mapping[str, str] | No
         raise KeyMaterialError(
             f"{what} is {len(material)} bytes; at least {MIN_SECRET_BYTES} are required"
         )
+    if (weak := weakness(material)) is not None:
+        raise KeyMaterialError(
+            f"{what} {weak}: it looks like a placeholder, not a random key "
+            "(use e.g. `openssl rand -hex 32`)"
+        )
     return material
+
+
+# A random key of 16 bytes or more, raw or as hex/base64 text, has far more distinct bytes and
+# entropy per byte than these; a typed placeholder (`aaaa...`, `changeme...`, `abcabc...`) not.
+MIN_DISTINCT_BYTES = 8
+MIN_BITS_PER_BYTE = 2.3
+
+
+def weakness(material: bytes) -> str | None:
+    """Why key material cannot be random (few distinct bytes, a repeated short pattern, a
+    sequence, low entropy), or None."""
+    distinct = len(set(material))
+    if distinct < min(MIN_DISTINCT_BYTES, len(material) // 3):
+        return f"has only {distinct} distinct bytes"
+    for period in range(1, len(material) // 2 + 1):
+        if all(material[i] == material[i % period] for i in range(len(material))):
+            return f"repeats a pattern of {period} bytes"
+    steps = {b - a for a, b in itertools.pairwise(material)}
+    if len(steps) == 1:
+        return "is a sequence"
+    counts = [material.count(byte) for byte in set(material)]
+    bits = -sum(c / len(material) * math.log2(c / len(material)) for c in counts)
+    if bits < MIN_BITS_PER_BYTE:
+        return f"has {bits:.1f} bits of entropy per byte"
+    return None
 
 
 def did_you_mean(name: str, known: Collection[str]) -> str:

@@ -23,10 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from recognizers.base import Finding
 from recognizers.proper_nouns import ProperNounRecognizer
 from scrubber.engine.normalize import Normalized, normalize
 from scrubber.engine.policy import Action
-from scrubber.engine.spans import Span, Target, inside, merge_spans
+from scrubber.engine.spans import Target, action_of, inside, merge_spans, span
 from scrubber.operators import PLACEHOLDER_PATTERN
 
 MIN_CHARS = 3
@@ -135,32 +136,35 @@ class Propagator:
             lowered = needle.lower()
             return not lowered.isascii() or hay.count(lowered) >= times
 
-        def add(span: Span, needle: str, after: tuple[int, int] | None) -> None:
+        def add(where: Finding, needle: str, after: tuple[int, int] | None) -> None:
             key = needle.casefold()
             known = found.get(key)
             if known is None or (known.after is not None and after is None):
-                found[key] = Source(needle, span.entity_type, span.score, span.action, after)
+                found[key] = Source(needle, where.entity_type, where.score, action_of(where), after)
 
-        values = [(v, Span(0, len(v), t, 0.0), (-1, 0), 1) for v, t in extra]
+        values: list[tuple[str, Finding, tuple[int, int], int]] = [
+            (v, span(0, len(v), t, 0.0), (-1, 0), 1) for v, t in extra
+        ]
         for index, target in enumerate(targets):
             times = 2 if index in norms else 1  # a searchable target holds the value itself
             values += [
-                (target.text[span.start : span.end], span, (index, span.end), times)
-                for span in target.spans
+                (target.text[f.start : f.end], f, (index, f.end), times) for f in target.spans
             ]
-        for value, span, where, times in values:
+        for value, finding, where, times in values:
             needle = normalize(value).text.strip()
-            if needle and again(needle, times) and self.eligible(value, span.entity_type):
-                add(span, needle, None)
-            if span.entity_type == "PERSON":
+            if needle and again(needle, times) and self.eligible(value, finding.entity_type):
+                add(finding, needle, None)
+            if finding.entity_type == "PERSON":
                 for part in self.parts(needle):
                     if again(part, times):
-                        add(span, part, where)
+                        add(finding, part, where)
         return list(found.values())
 
     def propagate(self, targets: Sequence[Target], extra: Sequence[tuple[str, str]] = ()) -> None:
         """Add a span at every other mention of a found value, in every searchable target."""
         if not extra and not any(t.spans for t in targets):
+            return
+        if len(targets) == 1 and not extra and not self._may_recur(targets[0]):
             return
         norms = {i: normalize(t.text) for i, t in enumerate(targets) if t.searchable}
         if not norms:
@@ -171,13 +175,26 @@ class Propagator:
         for index, norm in norms.items():
             target = targets[index]
             taken = [(s.start, s.end) for s in target.spans]
-            new = [
-                Span(start, end, source.entity_type, source.score, source.action)
+            new: list[Finding] = [
+                span(start, end, source.entity_type, source.score, source.action)
                 for source in sources
                 for start, end in self._mentions(target, norm, index, source, taken)
             ]
             if new:
                 target.spans = merge_spans(target.spans + new)
+
+    @staticmethod
+    def _may_recur(target: Target) -> bool:
+        """A cheap test for the common text record: does any found value occur twice, or is
+        there a name whose parts might? (Exact for plain ASCII; anything else says yes.)"""
+        text = target.text
+        if not text.isascii() or normalize(text).starts is not None:
+            return True
+        lowered = text.lower()
+        return any(
+            f.entity_type == "PERSON" or lowered.count(lowered[f.start : f.end].strip()) > 1
+            for f in target.spans
+        )
 
     def _mentions(
         self,

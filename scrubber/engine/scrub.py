@@ -33,8 +33,10 @@ from scrubber.engine.spans import (
     Target,
     inside,
     render,
+    shifted,
+    span,
 )
-from scrubber.engine.structured import Slot, escaper, text_slots
+from scrubber.engine.structured import Slot, text_slots
 from scrubber.errors import RecordRejected
 from scrubber.models import Format, Outcome, Reason, RecordResult, Replacement
 from scrubber.operators import DEFAULT_SCOPE, PLACEHOLDER_PATTERN, TokenSink
@@ -52,6 +54,9 @@ NAME_KEYS = frozenset(
      "patient", "employee", "member", "person", "assignee", "reporter", "holder", "by"}
 )  # fmt: skip
 _KEEP = "keep"
+_NONE_COUNTED: dict[str, int] = {}
+_NONE_REPLACED: list[Replacement] = []
+_NO_KEY_VALUES: list[tuple[str, str]] = []
 
 
 @dataclass(slots=True)
@@ -62,16 +67,20 @@ class _Pending:
     looks_json: bool
     policy: ScopedPolicy
     reason: Reason | None = None
-    counts: dict[str, int] = field(default_factory=dict)
+    # Shared empty containers until something is found (most records: fewer objects for the
+    # collector to walk); replaced, never changed in place.
+    counts: dict[str, int] = field(default_factory=lambda: _NONE_COUNTED)
     changed: bool = False
-    replacements: list[Replacement] = field(default_factory=list)
+    replacements: list[Replacement] = field(default_factory=lambda: _NONE_REPLACED)
     targets: list[Target] = field(default_factory=list)
-    key_values: list[tuple[str, str]] = field(default_factory=list)  # found in JSON keys
+    key_values: list[tuple[str, str]] = field(default_factory=lambda: _NO_KEY_VALUES)
 
-
-def _count(counts: dict[str, int], replacements: list[Replacement]) -> None:
-    for replacement in replacements:
-        counts[replacement.entity_type] = counts.get(replacement.entity_type, 0) + 1
+    def report(self, replacements: list[Replacement]) -> None:
+        counts = dict(self.counts)
+        for replacement in replacements:
+            counts[replacement.entity_type] = counts.get(replacement.entity_type, 0) + 1
+        self.counts = counts
+        self.replacements = self.replacements + replacements
 
 
 _Owner = tuple[_Pending, Target, int]  # whose string a TextItem is, and its offset there
@@ -158,9 +167,7 @@ class Scrubber:
         pending = [_Pending(ParsedRecord(text), False, policy) for text in texts]
         self._plan(pending)
         return [
-            record.reason
-            if record.reason is not None
-            else [span.finding() for span in record.targets[0].spans]
+            record.reason if record.reason is not None else list(record.targets[0].spans)
             for record in pending
         ]
 
@@ -176,9 +183,10 @@ class Scrubber:
         renamed, failed = scrub_keys(slots, self.detector.detect_batch, policy)
         for slot, replacements in renamed:
             record = slot.owner
-            record.replacements += replacements
-            _count(record.counts, replacements)
-            record.key_values += [(slot.key[r.start : r.end], r.entity_type) for r in replacements]
+            record.report(replacements)
+            record.key_values = record.key_values + [
+                (slot.key[r.start : r.end], r.entity_type) for r in replacements
+            ]
             record.changed = True
         for slot, reason in failed:
             slot.owner.reason = slot.owner.reason or reason
@@ -202,7 +210,7 @@ class Scrubber:
             if isinstance(found, Reason):
                 record.reason = found
                 continue
-            target.spans += [Span.of(finding, offset) for finding in found]
+            target.add(found if offset == 0 else shifted(found, offset))
         for record in pending:
             if record.reason is None:
                 for target in record.targets:
@@ -224,7 +232,7 @@ class Scrubber:
                 target = Target(leaf.text, leaf, searchable=False)
                 record.targets.append(target)
                 if isinstance(decided, Span):
-                    target.spans.append(decided)
+                    target.add([decided])
                 continue
             if not leaf.scannable:
                 continue
@@ -248,11 +256,7 @@ class Scrubber:
         slots = text_slots(text) if self._structured else []
         if not slots:
             return
-        target.layout = layout = Layout(
-            escaper(slots),
-            [(s.key_start, s.start) for s in slots if 0 <= s.key_start < s.start],
-            [(s.start, s.end) for s in slots if s.quoting in ("dquote", "sd")],
-        )
+        target.layout = layout = Layout(slots)
         decided: list[tuple[int, int]] = []
         for slot in slots:  # outer before inner: a decided slot decides what it holds
             if inside(slot.start, slot.end, decided):
@@ -262,7 +266,7 @@ class Scrubber:
             if decision == _KEEP:
                 layout.kept.append((slot.start, slot.end))
             elif isinstance(decision, Span):
-                target.spans.append(decision)
+                target.add([decision])
             elif self._alone(slot, value):
                 free = looks_like_free_text(value) or slot.key.lower() in NAME_KEYS
                 items.append(TextItem(value, free))
@@ -290,7 +294,7 @@ class Scrubber:
         end = start + len(value)
         rule = policy.rule_for_path(path)
         if rule is not None:
-            return _KEEP if rule.keep else Span(start, end, "FIELD", FIELD_SCORE, rule.action)
+            return _KEEP if rule.keep else span(start, end, "FIELD", FIELD_SCORE, rule.action)
         hint = hint_for_path(path, key) if key else None
         if slot is not None:
             hint = hint or slot.hint
@@ -299,7 +303,7 @@ class Scrubber:
         if hint is None or not self._enabled(hint) or not value_is_sensitive(value):
             return None
         score = SECRET_HINT_SCORE if hint == "SECRET" or slot is None else HINT_SCORE
-        return Span(start, end, hint, score)
+        return span(start, end, hint, score)
 
     def _render(self, record: _Pending) -> None:
         """Write every span with the policy's operators: one output per value in the record."""
@@ -310,8 +314,7 @@ class Scrubber:
             if not target.spans:
                 continue
             scrubbed, replacements = render(target, outputs)
-            record.replacements += replacements
-            _count(record.counts, replacements)
+            record.report(replacements)
             if target.leaf is None:
                 if scrubbed != parsed.text:
                     parsed.text = scrubbed
@@ -329,4 +332,6 @@ class Scrubber:
             return RecordResult(placeholder_for(reason, as_json), Outcome.QUARANTINED, reason)
         parsed = record.parsed
         output = encode(parsed) if record.changed and parsed.document is not None else parsed.text
-        return RecordResult(output, Outcome.OK, None, dict(record.counts), record.replacements)
+        return RecordResult(
+            output, Outcome.OK, None, dict(record.counts), list(record.replacements)
+        )

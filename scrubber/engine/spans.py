@@ -15,7 +15,7 @@ from recognizers.base import Finding
 from scrubber.engine.formats import Leaf
 from scrubber.engine.normalize import normalize
 from scrubber.engine.policy import Action, ScopedPolicy
-from scrubber.engine.structured import Escape
+from scrubber.engine.structured import Slot, escape_for
 from scrubber.models import Replacement
 
 # Scores of spans that do not come from detection, for merging: a field rule decides, a SECRET
@@ -27,54 +27,67 @@ HINT_SCORE = 0.0
 
 
 @dataclass(frozen=True, slots=True)
-class Span:
-    """[start, end) of a string to replace; `action` is a field rule's, None for the policy's
-    action for `entity_type`."""
+class Span(Finding):
+    """A finding that carries the action replacing it (a field rule's); detection's own findings
+    go into a target as they are, and take the policy's action for their type."""
 
-    start: int
-    end: int
-    entity_type: str
-    score: float
     action: Action | None = None
 
-    @classmethod
-    def of(cls, finding: Finding, offset: int = 0) -> Span:
-        return cls(finding.start + offset, finding.end + offset, finding.entity_type, finding.score)
 
-    def finding(self) -> Finding:
-        return Finding(self.start, self.end, self.entity_type, self.score, "engine")
+def span(
+    start: int, end: int, entity_type: str, score: float, action: Action | None = None
+) -> Span:
+    return Span(start, end, entity_type, score, "engine", action)
+
+
+def action_of(finding: Finding) -> Action | None:
+    return finding.action if isinstance(finding, Span) else None
+
+
+def shifted(findings: list[Finding], offset: int) -> list[Finding]:
+    return [replace(f, start=f.start + offset, end=f.end + offset) for f in findings]
 
 
 @dataclass(slots=True)
 class Layout:
-    """Where a structured text's slots are: how a replacement is written in place, the keys and
-    quoted values spans must stay off, and what `keep` rules protect."""
+    """The slots of a structured text (outer before inner) and what `keep` rules protect: how a
+    replacement is written in place, and the keys and quoted values spans must stay off."""
 
-    escape: Escape | None = None
-    keys: list[tuple[int, int]] = field(default_factory=list)  # [key start, value start)
-    quoted: list[tuple[int, int]] = field(default_factory=list)  # quoted values
+    slots: list[Slot] = field(default_factory=list)
     kept: list[tuple[int, int]] = field(default_factory=list)  # never touched
 
-    def off_keys(self, span: Span, text: str) -> Span | None:
+    def escape(self, start: int, end: int, output: str) -> str:
+        """The output as the innermost slot holding [start, end) must have it written."""
+        inner = None
+        for slot in self.slots:
+            if slot.start <= start and end <= slot.end:
+                inner = slot
+            elif slot.start >= end:
+                break
+        return output if inner is None else escape_for(inner.quoting, output)
+
+    def off_keys(self, found: Finding, text: str) -> Finding | None:
         """The span without the slot keys it runs into; None if nothing is left."""
-        start, end = span.start, span.end
-        for key_start, value_start in self.keys:
-            if key_start <= start < value_start < end:
-                start = value_start
-        for key_start, _ in self.keys:
-            if start < key_start < end:
-                end = key_start
-        for value_start, value_end in self.quoted:
-            if value_start <= start < value_end < end:
-                end = value_end
+        start, end = found.start, found.end
+        keyed = [s for s in self.slots if 0 <= s.key_start < s.start]
+        for slot in keyed:
+            if slot.key_start <= start < slot.start < end:
+                start = slot.start
+        for slot in keyed:
+            if start < slot.key_start < end:
+                end = slot.key_start
+        for slot in self.slots:
+            if slot.quoting in ("dquote", "sd") and slot.start <= start < slot.end < end:
+                end = slot.end
         while end > start and (text[end - 1].isspace() or text[end - 1] in ";,|&"):
             end -= 1
-        if (start, end) == (span.start, span.end):
-            return span
-        return Span(start, end, span.entity_type, span.score, span.action) if end > start else None
+        if (start, end) == (found.start, found.end):
+            return found
+        return replace(found, start=start, end=end) if end > start else None
 
 
 _NO_INTERVALS: list[tuple[int, int]] = []
+_NO_SPANS: list[Finding] = []
 
 
 @dataclass(slots=True)
@@ -83,7 +96,10 @@ class Target:
 
     text: str
     leaf: Leaf | None = None
-    spans: list[Span] = field(default_factory=list)
+    # Findings to replace. A list detection returned may be shared (its cache holds it): never
+    # changed in place, only replaced by a new list.
+    spans: list[Finding] = field(default_factory=lambda: _NO_SPANS)
+    merged: bool = True  # spans are apart (as detection returns them): settle has nothing to do
     searchable: bool = True  # propagation may find mentions here (not in numbers, rule fields)
     layout: Layout | None = None  # structured text only
 
@@ -104,18 +120,29 @@ class Target:
             if layout.kept:
                 self.spans = [s for s in self.spans if not inside(s.start, s.end, layout.kept)]
             self.spans = [c for s in self.spans if (c := layout.off_keys(s, self.text))]
-        if len(self.spans) > 1:
+            self.merged = False
+        if not self.merged:
             self.spans = merge_spans(self.spans)
+            self.merged = True
+
+    def add(self, spans: list[Finding]) -> None:
+        if not self.spans:
+            self.spans = spans
+        elif spans:
+            self.spans = self.spans + spans
+            self.merged = False
 
 
 def inside(start: int, end: int, intervals: list[tuple[int, int]]) -> bool:
     return any(s <= start and end <= e for s, e in intervals)
 
 
-def merge_spans(spans: list[Span]) -> list[Span]:
+def merge_spans(spans: list[Finding]) -> list[Finding]:
     """Overlapping spans become one (their union), typed and acted on by the strongest (score,
     then length): no fragment of either survives."""
-    merged: list[Span] = []
+    if len(spans) <= 1:
+        return spans
+    merged: list[Finding] = []
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
         if merged and span.start < merged[-1].end:
             last = merged.pop()
@@ -139,10 +166,10 @@ class Outputs:
         self._policy = policy
         self._done: dict[tuple[str, str, Action], str] = {}
 
-    def action(self, span: Span) -> Action:
-        return span.action or self._policy.action_for(span.entity_type)
+    def action(self, span: Finding) -> Action:
+        return action_of(span) or self._policy.action_for(span.entity_type)
 
-    def output(self, value: str, span: Span) -> str:
+    def output(self, value: str, span: Finding) -> str:
         action = self.action(span)
         if action.operator == "keep":
             return value
@@ -161,7 +188,7 @@ def render(target: Target, outputs: Outputs) -> tuple[str, list[Replacement]]:
     cursor = 0
     for span in target.spans:
         output = outputs.output(text[span.start : span.end], span)
-        if target.layout is not None and target.layout.escape is not None:
+        if target.layout is not None:
             output = target.layout.escape(span.start, span.end, output)
         pieces += [text[cursor : span.start], output]
         cursor = span.end

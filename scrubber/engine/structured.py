@@ -20,14 +20,12 @@ combined log fields, cookies, query parameters, logfmt, then `key: value` pairs.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote, unquote_plus
 
 # How a replacement is written into the value's place so the format stays parseable.
 Quoting = Literal["plain", "bare", "dquote", "sd", "url"]
-Escape = Callable[[int, int, str], str]
 
 MAX_STRUCTURED_CHARS = 65_536  # longer texts are scanned as plain text only
 MAX_SLOTS = 256
@@ -360,18 +358,3 @@ def escape_for(quoting: Quoting, output: str) -> str:
     if quoting == "bare":
         return _BARE_UNSAFE.sub("_", output)
     return output
-
-
-def escaper(slots: list[Slot]) -> Escape:
-    """Writes a replacement for [start, end) the way its innermost slot needs it."""
-
-    def escape(start: int, end: int, output: str) -> str:
-        inner = None
-        for slot in slots:
-            if slot.start <= start and end <= slot.end:
-                inner = slot  # sorted outer before inner: the last that contains it
-            elif slot.start >= end:
-                break
-        return output if inner is None else escape_for(inner.quoting, output)
-
-    return escape

@@ -52,8 +52,11 @@ COMMIT_INTERVAL_SECONDS = 1.0
 MAX_IN_FLIGHT_BATCHES = 4
 RETRY_FIRST_DELAY_SECONDS = 0.5
 RETRY_MAX_DELAY_SECONDS = 30.0
-# A consumer in a fatal state is replaced (same group.instance.id) at most this often in the
-# window; more means another live process holds our instance id: stop, saying so.
+# A consumer in a fatal state right after the broker was away (librdkafka fences itself when
+# commits queued under its old member id arrive after it rejoined) is replaced, same
+# group.instance.id, at most this often in the window. Fenced while the broker was fine, or more
+# often: another live process holds our instance id; stop, saying so.
+BROKER_TROUBLE_SECONDS = 120.0
 CONSUMER_REPLACEMENTS = 3
 CONSUMER_REPLACEMENT_WINDOW_SECONDS = 300.0
 # One asynchronous commit at a time: while the coordinator is away they would pile up, and be
@@ -102,20 +105,21 @@ def _log_stop(error: KafkaError | None, transactional_id: str | None) -> None:
 
 
 class Consumers:
-    """The worker's consumer, replaced by a new one (same group.instance.id) when it falls into
-    a fatal state; more than CONSUMER_REPLACEMENTS in the window means another live process
-    holds our instance id, and the error is raised: the worker stops."""
+    """The worker's consumer, replaced by a new one (same group.instance.id) when it fell into
+    a fatal state after a broker outage; otherwise, or more than CONSUMER_REPLACEMENTS times in
+    the window, another live process holds our instance id: the error is raised, the worker
+    stops."""
 
     def __init__(self, make: Callable[[], Consumer]) -> None:
         self._make = make
         self._failures: list[float] = []
         self.consumer = make()
 
-    def replace(self, exc: ConsumerFailed) -> None:
+    def replace(self, exc: ConsumerFailed, *, after_outage: bool) -> None:
         now = time.monotonic()
         window = CONSUMER_REPLACEMENT_WINDOW_SECONDS
         self._failures = [t for t in self._failures if now - t < window] + [now]
-        if len(self._failures) > CONSUMER_REPLACEMENTS:
+        if not after_outage or len(self._failures) > CONSUMER_REPLACEMENTS:
             log.error("consumer_fatal_error", hint=FENCED_HINT)
             raise exc
         error = error_of(exc)
@@ -276,7 +280,8 @@ class Pipeline:
             # gets them); deliveries in flight still finish.
             self._give_up(set(self._assigned))
             self._commit_sent = None
-            self._consumers.replace(exc)
+            lost = self._metrics.readiness.broker_lost_within(BROKER_TROUBLE_SECONDS)
+            self._consumers.replace(exc, after_outage=lost)
             return []
 
     def _serve_producer(self, timeout: float = 0) -> None:

@@ -47,10 +47,16 @@ class Readiness:
         self.partitions = 0
         self._broker_up = False
         self._broker_seen = 0.0
+        self._broker_lost = float("-inf")  # when the broker last seemed unreachable
 
     def broker(self, up: bool) -> None:
         self._broker_up = up
         self._broker_seen = time.monotonic()
+        if not up:
+            self._broker_lost = self._broker_seen
+
+    def broker_lost_within(self, seconds: float) -> bool:
+        return time.monotonic() - self._broker_lost < seconds
 
     def check(self) -> tuple[bool, str]:
         if not self.running:

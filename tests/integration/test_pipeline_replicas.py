@@ -1,8 +1,8 @@
 """Separate `scrubber run` processes (replicas, pods) in one group with `exactly_once`.
 
-Each process's transactional ids hold its instance id: two live replicas must not share them
-(the broker would fence one producer with the other), and a replica that does share one is told
-so in its log and stops without losing a record.
+Each process's transactional ids and group.instance.ids hold its instance id: two live replicas
+must not share them (the broker would fence one producer or consumer with the other), and a
+replica that does share one is told so in its log and stops without losing a record.
 """
 
 from __future__ import annotations
@@ -86,6 +86,10 @@ def test_a_replica_sharing_an_instance_id_is_fenced_stops_with_a_reason_and_lose
     older_code = older.process.wait(timeout=60)
     assert newer.terminate() == 0
     assert older_code != 0
-    assert "producer_fatal_error" in older.logs()
+    # Fenced as a producer (transactional id) or as a consumer (group.instance.id), whichever
+    # the older process runs into first; either way it says why.
+    assert "producer_fatal_error" in older.logs() or "consumer_fatal_error" in older.logs()
     assert "kafka.instance_id" in older.logs()
+    assert "producer_fatal_error" not in newer.logs()
+    assert "consumer_fatal_error" not in newer.logs()
     _assert_each_once(kafka, output)

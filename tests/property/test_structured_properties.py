@@ -5,13 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scrubber.config import parse_config
 from scrubber.engine import Scrubber
 from scrubber.engine.structured import logfmt_slots, text_slots
-from tests.property.test_properties import SETTINGS, emails, ipv4
+
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+emails = st.builds(
+    "{}.{}@{}.example.org".format,
+    st.from_regex(r"[a-z]{2,8}", fullmatch=True),
+    st.from_regex(r"[a-z]{2,8}[0-9]{0,2}", fullmatch=True),
+    st.sampled_from(["mail", "corp", "shop"]),
+)
+ipv4 = st.ip_addresses(v=4).filter(lambda ip: ip.is_global).map(str)
 
 WORDS = st.sampled_from(
     "the request failed retry ok status done cache warm queue job took ms with for from and at "

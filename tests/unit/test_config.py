@@ -12,6 +12,7 @@ from connectors.kafka.transactions import transactional_id_for
 from scrubber.config import load_config, parse_config
 from scrubber.engine.keys import load_keys
 from scrubber.errors import ConfigError, KeyMaterialError
+from tests.keys import key
 
 
 def test_embedded_default_replaces_with_type_label() -> None:
@@ -51,16 +52,16 @@ def test_key_comes_from_env_and_must_exist() -> None:
         load_keys(config, environ={})
     with pytest.raises(KeyMaterialError, match="at least 16"):
         load_keys(config, environ={"MY_KEY": "short"})
-    assert load_keys(config, environ={"MY_KEY": "x" * 16}) == {"default": b"x" * 16}
+    assert load_keys(config, environ={"MY_KEY": key("x", 16)}) == {"default": key("x", 16).encode()}
 
 
 def test_key_from_file(tmp_path: Path) -> None:
     key_file = tmp_path / "token.key"
-    key_file.write_text("y" * 40 + "\n")
+    key_file.write_text(key("y", 40) + "\n")
     config = parse_config(
         {"policy": {"default": {"type": "token"}}, "keys": {"default": {"file": str(key_file)}}}
     )
-    assert load_keys(config, environ={}) == {"default": b"y" * 40}
+    assert load_keys(config, environ={}) == {"default": key("y", 40).encode()}
 
 
 def test_config_hash_is_stable_and_changes_with_config() -> None:

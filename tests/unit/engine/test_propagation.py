@@ -12,7 +12,7 @@ import pytest
 from recognizers.proper_nouns import ProperNounRecognizer
 from scrubber.engine import Scrubber
 from scrubber.engine.propagation import Propagator
-from scrubber.engine.spans import Layout, Span, Target
+from scrubber.engine.spans import Layout, Target, span
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def propagator() -> Propagator:
 def _found(propagator: Propagator, text: str, value: str, entity_type: str) -> list[str]:
     """Propagate one planted span over `text`; the values of every span afterwards."""
     start = text.index(value)
-    target = Target(text, spans=[Span(start, start + len(value), entity_type, 0.9)])
+    target = Target(text, spans=[span(start, start + len(value), entity_type, 0.9)])
     propagator.propagate([target])
     return [text[s.start : s.end] for s in target.spans]
 
@@ -65,7 +65,7 @@ def test_mentions_are_found_by_the_rules(
 
 
 def test_kept_fields_and_rule_fields_are_not_searched(propagator: Propagator) -> None:
-    source = Target("jdoe42 logged in", spans=[Span(0, 6, "USERNAME", 0.9)])
+    source = Target("jdoe42 logged in", spans=[span(0, 6, "USERNAME", 0.9)])
     kept = Target("note: jdoe42", layout=Layout(kept=[(6, 12)]))
     decided = Target("jdoe42", searchable=False)
     propagator.propagate([source, kept, decided])
@@ -89,7 +89,11 @@ def test_a_first_name_alone_after_the_full_name(engine: Scrubber) -> None:
     assert "Maria" not in out and out.endswith("then <PERSON> said it was fixed")
 
 
-def test_every_mention_gets_the_same_token(token_engine: Scrubber) -> None:
+def test_every_mention_gets_the_same_token(make_engine: Callable[..., Scrubber]) -> None:
+    token_engine = make_engine(
+        {"policy": {"default": {"type": "token"}}, "keys": {"default": {"env": "K"}}},
+        {"K": "3f9a1c7e5b2d4f6a8c0e1b3d5f7a9c2e"},
+    )
     line = (
         'level=info customer="Jane Okafor" note="called jane okafor twice" pwd=s3cr3tpw x=S3CR3TPW'
     )

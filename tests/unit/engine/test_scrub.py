@@ -12,6 +12,7 @@ from recognizers import default_recognizers
 from recognizers.base import PatternRecognizer
 from scrubber.engine import Scrubber
 from scrubber.models import Outcome, Reason
+from tests.keys import key
 
 EMAIL = "maria.garcia@example.com"
 
@@ -75,7 +76,7 @@ def test_field_rules_decide_before_detection(make_engine: Callable[..., Scrubber
             },
             "keys": {"default": {"env": "K"}},
         },
-        {"K": "q" * 32},
+        {"K": key("q")},
     )
     record = {
         "user": {"email": EMAIL},

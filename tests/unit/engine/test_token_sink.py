@@ -12,6 +12,7 @@ from scrubber.engine import Scrubber
 from scrubber.errors import ConfigError
 from scrubber.models import Outcome, Reason
 from scrubber.operators import MemoryTokenSink
+from tests.keys import key
 
 EMAIL = "jane.roe@example.com"
 VAULTED = {
@@ -24,7 +25,7 @@ VAULTED = {
         "audit": {"key": {"env": "A"}},
     },
 }
-ENV = {"K": "k" * 32, "V1": "v" * 32}
+ENV = {"K": key("k"), "V1": key("v1"), "A": key("audit")}
 
 
 def test_a_vault_policy_without_a_sink_is_refused_at_start(

@@ -96,8 +96,8 @@ class Closable:
 
 
 def test_a_failed_consumer_is_replaced_until_that_happens_too_often() -> None:
-    """Self-fencing after a broker crash is a one-off: replace the consumer. Fenced again and
-    again: another live process has our group.instance.id, so stop."""
+    """Self-fencing after a broker crash is a one-off: replace the consumer. Fenced with the
+    broker fine, or again and again: another live process has our group.instance.id, so stop."""
     made: list[Closable] = []
 
     def make() -> Any:
@@ -107,8 +107,10 @@ def test_a_failed_consumer_is_replaced_until_that_happens_too_often() -> None:
     consumers = Consumers(make)
     failure = ConsumerFailed(KafkaError(KafkaError._FATAL))
     for _ in range(CONSUMER_REPLACEMENTS):
-        consumers.replace(failure)
+        consumers.replace(failure, after_outage=True)
     assert len(made) == CONSUMER_REPLACEMENTS + 1
     assert all(c.closed for c in made[:-1]) and consumers.consumer is made[-1]
     with pytest.raises(ConsumerFailed):
-        consumers.replace(failure)
+        consumers.replace(failure, after_outage=True)
+    with pytest.raises(ConsumerFailed):  # fenced while the broker was fine: a live duplicate
+        Consumers(make).replace(failure, after_outage=False)

@@ -35,8 +35,10 @@ def test_ready_only_when_running_with_partitions_and_the_broker_answering(
     assert readiness.check() == (False, "broker unreachable")  # no report yet
     readiness.broker(True)
     assert readiness.check() == (True, "ready")
+    assert not readiness.broker_lost_within(60)
     readiness.broker(False)
     assert readiness.check() == (False, "broker unreachable")
+    assert readiness.broker_lost_within(60)
     readiness.broker(True)
     later = time.monotonic() + metrics_module.BROKER_REPORT_STALE_SECONDS + 1
     monkeypatch.setattr(metrics_module.time, "monotonic", lambda: later)

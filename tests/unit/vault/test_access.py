@@ -21,6 +21,7 @@ from scrubber.vault.recorder import scrubber_for
 from scrubber.vault.tokens import TOKEN_PATTERN, Status
 from tests.keys import key
 
+ENV_KEY, FILE_KEY = key("env key", 20), key("file key", 40)
 ROOT = Path(__file__).resolve().parents[2]
 EMAIL = "maria.garcia@example.org"
 PHONE = "+1 415-555-0199"
@@ -67,23 +68,23 @@ def records(gatekeeper: Gatekeeper) -> list[dict[str, Any]]:
 
 
 def test_keys_come_from_env_or_files_and_map_to_roles(tmp_path: Path) -> None:
-    (tmp_path / "key").write_text("f" * 40 + "\n")  # a mounted Secret ends with a newline
+    (tmp_path / "key").write_text(FILE_KEY + "\n")  # a mounted Secret ends with a newline
     config = AccessConfig.model_validate({
         "roles": {"r": {"reveal": ["PERSON"]}},
         "api_keys": {"env-key": {"role": "r", "env": "K"}, "file-key": {"role": "r",
                                                                          "file": str(tmp_path / "key")}},
     })  # fmt: skip
-    access = AccessControl(config, {"K": "k" * 20})
-    assert access.authenticate("k" * 20).name == "env-key"  # type: ignore[union-attr]
-    assert access.authenticate("f" * 40).name == "file-key"  # type: ignore[union-attr]
-    assert access.authenticate("k" * 19) is None
+    access = AccessControl(config, {"K": ENV_KEY})
+    assert access.authenticate(ENV_KEY).name == "env-key"  # type: ignore[union-attr]
+    assert access.authenticate(FILE_KEY).name == "file-key"  # type: ignore[union-attr]
+    assert access.authenticate(ENV_KEY[:-1]) is None
     assert access.authenticate("") is None and access.authenticate(None) is None
     with pytest.raises(KeyMaterialError, match=r"access\.api_keys\.env-key is 5 bytes"):
         AccessControl(config, {"K": "short"})
     with pytest.raises(KeyMaterialError, match="environment variable K is not set"):
         AccessControl(config, {})
     with pytest.raises(ConfigError, match="the same key is given to another name"):
-        AccessControl(config, {"K": "f" * 40})
+        AccessControl(config, {"K": FILE_KEY})
 
 
 def test_an_api_key_must_name_a_known_role(tmp_path: Path) -> None:

@@ -29,9 +29,12 @@ from scrubber.vault.tokens import (
     normalize_identifier,
     subject_digest,
 )
+from tests.keys import key
 
 SCOPES = [DEFAULT_SCOPE]
-ENV = {"TOKEN_KEY": "t" * 32, "VAULT_V1": "1" * 32, "VAULT_V2": "2" * 32, "AUDIT_KEY": "a" * 32}
+TOKEN, V1, V2 = key("token").encode(), key("vault v1").encode(), key("vault v2").encode()
+ENV = {"TOKEN_KEY": TOKEN.decode(), "VAULT_V1": V1.decode(), "VAULT_V2": V2.decode(),
+       "AUDIT_KEY": key("audit")}  # fmt: skip
 EMAIL = "maria.garcia@example.org"
 OTHER_EMAIL = "john.smith@example.net"
 
@@ -62,8 +65,8 @@ def recorder_of(engine: Scrubber) -> TokenRecorder:
 
 
 def reader_for(engine: Scrubber, keyring: Keyring | None = None) -> Vault:
-    ring = keyring or Keyring({1: b"1" * 32, 2: b"2" * 32}, 1, ())
-    return Vault(recorder_of(engine).store, ring, [b"t" * 32])
+    ring = keyring or Keyring({1: V1, 2: V2}, 1, ())
+    return Vault(recorder_of(engine).store, ring, [TOKEN])
 
 
 def rows_in(path: Path) -> int:
@@ -89,7 +92,7 @@ def test_token_format_is_deterministic_versioned_and_a_placeholder() -> None:
 
 
 def test_keyring_seals_per_token_and_knows_retired_and_unknown_versions() -> None:
-    ring = Keyring({1: b"1" * 32, 2: b"2" * 32}, active=2, retired=(7,))
+    ring = Keyring({1: V1, 2: V2}, active=2, retired=(7,))
     sealed = ring.seal("<A_V2_0123456789ab>", "secret value")
     assert b"secret value" not in sealed
     assert ring.open(2, "<A_V2_0123456789ab>", sealed).value == "secret value"
@@ -183,17 +186,15 @@ def test_key_rotation_old_tokens_resolve_and_retired_versions_say_so(tmp_path: P
     new = rotated.scrub_batch([f"mail {EMAIL}"])[0].output
     (old_token,), (new_token,) = tokens_of(old), tokens_of(new)
     assert "_V1_" in old_token and "_V2_" in new_token
-    both = Keyring({1: b"1" * 32, 2: b"2" * 32}, 2, ())
+    both = Keyring({1: V1, 2: V2}, 2, ())
     resolved = reader_for(rotated, both).resolve([old_token, new_token], SCOPES)
     assert [r.value for r in resolved.values()] == [EMAIL, EMAIL]
-    retired = Keyring({2: b"2" * 32}, 2, (1,))
+    retired = Keyring({2: V2}, 2, (1,))
     resolved = reader_for(rotated, retired).resolve([old_token, new_token], SCOPES)
     assert resolved[old_token].status is Status.RETIRED_KEY
     assert resolved[new_token].value == EMAIL
     assert (
-        reader_for(rotated, Keyring({2: b"2" * 32}, 2, ()))
-        .resolve([old_token], SCOPES)[old_token]
-        .status
+        reader_for(rotated, Keyring({2: V2}, 2, ())).resolve([old_token], SCOPES)[old_token].status
         is Status.UNKNOWN_KEY
     )
 
@@ -201,13 +202,13 @@ def test_key_rotation_old_tokens_resolve_and_retired_versions_say_so(tmp_path: P
 def test_ttl_per_entity_type_expires_and_purges(tmp_path: Path) -> None:
     now = [1_000_000.0]
     store = SqlStore.sqlite(tmp_path / "ttl.db")
-    ring = Keyring({1: b"1" * 32}, 1, ())
+    ring = Keyring({1: V1}, 1, ())
     ttl = {"EMAIL_ADDRESS": timedelta(hours=1), "*": timedelta(days=1)}
     recorder = TokenRecorder(store, ring, ttl, clock=lambda: now[0])
-    vault_op = recorder.transform(b"t" * 32, 16, DEFAULT_SCOPE)
+    vault_op = recorder.transform(TOKEN, 16, DEFAULT_SCOPE)
     email, person = vault_op(EMAIL, "EMAIL_ADDRESS"), vault_op("Maria", "PERSON")
     assert recorder.flush() == frozenset()
-    reader = Vault(store, ring, [b"t" * 32], clock=lambda: now[0])
+    reader = Vault(store, ring, [TOKEN], clock=lambda: now[0])
     now[0] += 2 * 3600
     resolved = reader.resolve([email, person], SCOPES)
     assert resolved[email].status is Status.EXPIRED and resolved[person].value == "Maria"
@@ -227,7 +228,7 @@ def test_identifiers_are_normalised_for_subject_lookup() -> None:
     assert normalize_identifier("  Maria.Garcia@Example.ORG ") == "maria.garcia@example.org"
     assert normalize_identifier("+1 (415) 555-0199") == normalize_identifier("+14155550199")
     assert normalize_identifier("Maria   Garcia") == "maria garcia"
-    key = b"t" * 32
+    key = TOKEN
     assert subject_digest(key, "MARIA.GARCIA@example.org") == subject_digest(key, EMAIL)
     assert subject_digest(key, EMAIL) != subject_digest(b"u" * 32, EMAIL)
 
