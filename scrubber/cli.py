@@ -211,10 +211,10 @@ def _run(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from scrubber.config import load_config
-    from scrubber.engine.keys import load_keys
+    from scrubber.vault.checks import check_startup
 
     config = load_config(args.file)
-    load_keys(config)
+    check_startup(config)  # every check serve/run/scrub make at start-up, without connecting
     print(json.dumps({"valid": True, "file": str(args.file), "config_hash": config.digest()}))
     return 0
 

@@ -268,7 +268,7 @@ class Scrubber:
             elif isinstance(decision, Span):
                 target.add([decision])
             elif self._alone(slot, value):
-                free = looks_like_free_text(value) or slot.key.lower() in NAME_KEYS
+                free = slot.key.lower() in NAME_KEYS or looks_like_free_text(value)
                 items.append(TextItem(value, free))
                 owners.append((record, target, slot.start))
                 continue
@@ -278,11 +278,13 @@ class Scrubber:
 
     @staticmethod
     def _alone(slot: Slot, value: str) -> bool:
-        """Is a slot's value worth reading on its own (beside the whole line)?"""
+        """Is a slot's value worth reading on its own (beside the whole line)? A name key's
+        value if it has a capital (what the bare-name pass needs: `jdoe` has none), a prose
+        key's or any quoted value if it has words (`msg="user jane failed"`)."""
         key = slot.key.lower()
-        if key in NAME_KEYS or key in FREE_TEXT_KEYS:
-            return any(c.isalpha() for c in value)
-        return slot.quoting in ("dquote", "sd") and " " in value.strip()
+        if key in NAME_KEYS:
+            return not value.islower() and any(c.isalpha() for c in value)
+        return (key in FREE_TEXT_KEYS or slot.quoting in ("dquote", "sd")) and " " in value.strip()
 
     def _decide(
         self, policy: ScopedPolicy, path: str, key: str | None, value: str, slot: Slot | None = None

@@ -41,6 +41,9 @@ def register(commands: Any) -> None:
             "--api-key-env", default="SCRUBBER_API_KEY", help="environment variable with the key"
         )
         action.add_argument("files", nargs="*", type=Path, help="input files (default: stdin)")
+    rotate = actions.add_parser("rotate", help="a new encryption key version (and token MAC)")
+    rotate.add_argument("--config", type=Path, required=True)
+    rotate.add_argument("--new-key-file", type=Path, required=True, help="written, mode 0600")
 
     audit = commands.add_parser("audit", help="the audit log")
     audit_actions = audit.add_subparsers(dest="audit_command", required=True)
@@ -122,6 +125,10 @@ def _subjects(args: argparse.Namespace) -> int:
 
 
 def _vault(args: argparse.Namespace) -> int:
+    if args.vault_command == "rotate":
+        from scrubber.vault.rotate import print_rotation
+
+        return print_rotation(load_config(args.config), args.new_key_file)
     return _restore(args) if args.vault_command == "restore" else _subjects(args)
 
 

@@ -340,6 +340,10 @@ class SqlStore:
     def ping(self) -> None:
         self._run(lambda cur: cur.execute("SELECT 1"))
 
+    def rows_by_key_version(self) -> dict[int, int]:
+        query = "SELECT key_version, count(*) FROM scrubber_vault GROUP BY key_version"
+        return {int(v): int(n) for v, n in self._run(lambda cur: cur.execute(query).fetchall())}
+
     # ------------------------------------------------------------ audit store
 
     def append_audit(self, build: Callable[[ChainState], list[Sealed]]) -> list[Sealed]:

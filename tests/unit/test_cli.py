@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.keys import key
+
 EMAIL = "planted.person@example.com"
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -144,3 +148,48 @@ def test_the_log_level_is_honoured_in_any_case() -> None:
 
     assert events() == ["engine_ready", "scrub_done"]  # info by default
     assert events("--log-level", "WARNING") == []
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"VAULT_V1": key("v1"), "AUDIT": key("audit")}, "TOKEN"),  # the token key is missing
+        ({"TOKEN": key("t"), "AUDIT": key("audit")}, "VAULT_V1"),  # an encryption key
+        ({"TOKEN": key("t"), "VAULT_V1": key("v1")}, "AUDIT"),  # the audit key
+        ({"TOKEN": key("t"), "VAULT_V1": "v" * 32, "AUDIT": key("audit")}, "placeholder"),
+        (
+            {"TOKEN": key("t"), "VAULT_V1": key("v1"), "AUDIT": key("audit"), "API": "short"},
+            "bytes",
+        ),
+    ],
+)
+def test_validate_refuses_what_serve_refuses(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    """`config validate` used to pass configs that `serve` then refused to start with."""
+    config = tmp_path / "c.yaml"
+    config.write_text(json.dumps({
+        "policy": {"default": {"type": "vault"}},
+        "keys": {"default": {"env": "TOKEN"}},
+        "vault": {"sqlite_path": str(tmp_path / "v.db"), "encryption_keys": {1: {"env": "VAULT_V1"}},
+                  "active_key": 1, "audit": {"key": {"env": "AUDIT"}}},
+        "access": {"roles": {"r": {"reveal": ["*"]}}, "api_keys": {"k": {"role": "r", "env": "API"}}},
+    }))  # fmt: skip
+    full = {"TOKEN": key("t"), "VAULT_V1": key("v1"), "AUDIT": key("audit"), "API": key("api")}
+    base = {k: v for k, v in os.environ.items() if k not in full}
+    done = subprocess.run(
+        [sys.executable, "-m", "scrubber.cli", "config", "validate", str(config)],
+        env={**base, "API": key("api"), **env},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout
+    assert message in done.stderr and "Traceback" not in done.stderr
+    ok = subprocess.run(
+        [sys.executable, "-m", "scrubber.cli", "config", "validate", str(config)],
+        env={**base, **full},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr

@@ -4,6 +4,7 @@ erasure undone by the next scrub, erased ciphertext left in the SQLite WAL)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from scrubber.models import Outcome, Reason
 from scrubber.operators import derive_key, keyed_digest, vault_token
 from scrubber.vault.access import open_gatekeeper
 from scrubber.vault.recorder import TokenRecorder, scrubber_for
+from scrubber.vault.rotate import rotate
 from scrubber.vault.store import SqlStore
 from scrubber.vault.tokens import TOKEN_PATTERN, Keyring, Status, Vault
 
@@ -185,3 +187,28 @@ def test_vault_tokens_shorter_than_64_bits_are_refused(tmp_path: Path, length: i
 def test_new_vault_tokens_are_96_bits_by_default(tmp_path: Path) -> None:
     [token] = tokens_in(engine_for(tmp_path).scrub_batch([f"mail {EMAIL}"])[0].output)
     assert len(TOKEN_PATTERN.fullmatch(token).group(3)) == 24  # type: ignore[union-attr]
+
+
+def test_vault_rotate_writes_a_new_version_old_tokens_keep_restoring(tmp_path: Path) -> None:
+    """`vault rotate`: a new data key and MAC version; old tokens restore until retired."""
+    data = config_for(tmp_path)
+    engine = scrubber_for(parse_config(data), environ=ENV)
+    [old] = tokens_in(engine.scrub_batch([f"mail {EMAIL}"])[0].output)
+    key_file = tmp_path / "vault-v2.key"
+    report = rotate(parse_config(data), key_file)
+    assert report["new_version"] == 2 and report["rows_by_key_version"] == {"1": 1}
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert key_file.read_text().strip() not in json.dumps(report)  # the key is never printed
+    with pytest.raises(ConfigError, match="exists"):
+        rotate(parse_config(data), key_file)
+    data["vault"] = {**data["vault"], **report["config"]["vault"]}
+    rotated = scrubber_for(parse_config(data), environ=ENV)
+    [new] = tokens_in(rotated.scrub_batch([f"mail {EMAIL}"])[0].output)
+    assert "_V2_" in new and old != new
+    both = Keyring({1: VAULT_KEY.encode(), 2: key_file.read_text().strip().encode()}, 2, ())
+    assert isinstance(rotated.token_sink, TokenRecorder)
+    vault = Vault(rotated.token_sink.store, both, [b""])
+    resolved = vault.resolve([old, new], ["pipeline"])
+    assert [r.value for r in resolved.values()] == [EMAIL, EMAIL]
+    retired = Vault(rotated.token_sink.store, Keyring({2: b"k" * 32}, 2, (1,)), [b""])
+    assert retired.resolve([old], ["pipeline"])[old].status is Status.RETIRED_KEY
