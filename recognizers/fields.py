@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from recognizers.secret_values import is_placeholder, is_reference
+
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 
 
@@ -135,8 +137,18 @@ def hint_for_path(path: str, key: str) -> str | None:
     return _PERSON_PARENTS.get((fold_key(segments[-2]), fold_key(key)))
 
 
-def value_is_sensitive(value: str) -> bool:
-    """False for values that hold nothing to protect: empty, booleans, masks, templates."""
+# Where a value stands for another: `$API_KEY`, `%s`, `%(token)s`, `{SumoAccessKey}`, `<token>`.
+_STAND_IN = re.compile(
+    r"\$[A-Za-z_][A-Za-z0-9_]*|%[-#0-9.]*[sdr]|%\([a-z_]+\)[sdr]|\{[^{}]*\}|[<‹][^<>‹›]*[>›]"
+)
+
+
+def value_is_sensitive(value: str, entity_type: str | None = None) -> bool:
+    """False for values that hold nothing to protect: empty, booleans, masks, templates. A
+    secret slot's value is also not one when it is a stand-in (`$API_KEY`, `%s`, `{name}`,
+    `<token>`), a placeholder (`insert_key_here`, `xxxx`) or a reference to where a secret is
+    (`settings.SECRET`, `/run/secrets/db`): such values are configuration, and keeping them keeps
+    logs readable. Other types are never second-guessed (a name may look like a constant)."""
     stripped = value.strip()
     lowered = stripped.lower()
     if lowered in _NOT_SENSITIVE_VALUES or set(lowered) <= {"*", "x", "#"}:
@@ -144,4 +156,10 @@ def value_is_sensitive(value: str) -> bool:
     is_template = (stripped.startswith("${") or stripped.startswith("{{")) and stripped.endswith(
         "}"
     )
-    return not is_template
+    if is_template:
+        return False
+    if entity_type == "SECRET":
+        if _STAND_IN.fullmatch(stripped.strip("'\"")):
+            return False
+        return not (is_placeholder(stripped) or is_reference(stripped))
+    return True

@@ -10,8 +10,11 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scrubber import __version__
 from scrubber.api.limits import Lanes
 from scrubber.api.models import ErrorBody
+from scrubber.metrics_common import add_build_info, add_process_metrics, zero_series
+from scrubber.vault.tokens import Status
 
 ROUTES = ("/v1/scrub", "/v1/restore", "/v1/subjects/access", "/v1/subjects/erase",
           "/healthz", "/readyz", "/metrics")  # fmt: skip
@@ -55,6 +58,10 @@ class ApiMetrics:
             "scrubber_restore_tokens", "Tokens asked to restore, by status", ["status"], registry=r
         )
         Info("scrubber_api", "Config hash", registry=r).info({"config_hash": config_hash})
+        add_build_info(r, __version__, config_hash)
+        add_process_metrics(r)
+        # Every fixed series from the start, so ratios and increase() read 0, not "no data".
+        zero_series(self.tokens, [(status.value,) for status in Status])
         self.rate_limited = Counter(
             "scrubber_http_rate_limited", "429s by route and limit (api.limits key)",
             ["route", "limit"], registry=r,

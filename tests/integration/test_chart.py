@@ -24,7 +24,6 @@ from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from scripts import metrics_common
 from scripts.check_chart import (
     CHART,
     PROMETHEUS_OWN,
@@ -32,7 +31,7 @@ from scripts.check_chart import (
     metric_names_in,
     rule_expressions,
 )
-from scrubber import __version__
+from scrubber import __version__, metrics_common
 from scrubber.pipeline.metrics import PipelineMetrics
 
 ROOT = Path(__file__).resolve().parents[2]

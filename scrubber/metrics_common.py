@@ -2,11 +2,9 @@
 `scrubber_build_info`, and every series of a fixed label set from the start (at zero), so that
 ratios and `increase()` read 0 instead of "no data" before the first event.
 
-Meant to become `scrubber/metrics_common.py` (imported by scrubber.pipeline.metrics and
-scrubber.api.middleware). It waits here because the "Wings over a small ground" contract in
-pyproject.toml is exhaustive: a new top-level module breaks `make lint` until its layers list names
-it (`"vault | baseline | metrics_common"`). docs/deploy.md "Metrics the processes export" has the
-exact calls. tests/integration/test_chart.py counts the series it adds as exported.
+Used by scrubber.pipeline.metrics and scrubber.api.middleware; docs/deploy.md "Metrics the
+processes export" lists the series. tests/integration/test_chart.py checks the rules and the
+dashboard against them.
 """
 
 from __future__ import annotations
