@@ -61,7 +61,9 @@ def _build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="the Kafka pipeline: consume, scrub, produce, commit")
     run.add_argument("--config", type=Path, required=True, help="YAML config with kafka and routes")
     run.add_argument("--workers", type=int, default=1, help="processes in one consumer group")
-    run.add_argument("--metrics-port", type=int, default=9400, help="worker i serves port + i")
+    run.add_argument(
+        "--metrics-port", type=int, default=9400, help="/metrics, /healthz, /readyz of all workers"
+    )
 
     config = commands.add_parser("config", help="configuration tools")
     config_commands = config.add_subparsers(dest="config_command", required=True)
@@ -206,7 +208,7 @@ def _lines(files: list[Path], max_bytes: int, failed: list[OSError]) -> Iterator
 def _run(args: argparse.Namespace) -> int:
     from scrubber.pipeline.runner import run
 
-    return run(args.config, args.workers, args.metrics_port, args.log_format)
+    return run(args.config, args.workers, args.metrics_port, args.log_format, args.log_level)
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -70,16 +70,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 ["serve", "--config", "/etc/scrubber/config.yaml", "--host", "0.0.0.0", "--port", "{{ .Values.serve.port }}"]
 {{- end -}}
 
-{{/* Named container ports: `http` (worker 0 in mode run), then worker-1, worker-2, ... */}}
+{{/* The named container port `http`: in mode run one endpoint serves every worker's metrics. */}}
 {{- define "scrubber.ports" -}}
 - name: http
   containerPort: {{ include "scrubber.port" . }}
-{{- if eq .Values.mode "run" }}
-{{- range $i := untilStep 1 (int .Values.workers) 1 }}
-- name: worker-{{ $i }}
-  containerPort: {{ add $.Values.metrics.port $i }}
-{{- end }}
-{{- end }}
 {{- end -}}
 
 {{/* The vault section of the config, or an empty dict. */}}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -29,6 +29,9 @@ from prometheus_client import (
     Info,
     generate_latest,
 )
+
+from scrubber.metrics_common import product, zero_series
+from scrubber.models import Outcome, Reason
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 # librdkafka reports broker states every 2 s (connectors.kafka.clients); a report older than
@@ -70,7 +73,7 @@ class Readiness:
 
 
 class PipelineMetrics:
-    def __init__(self, config_hash: str, version: str) -> None:
+    def __init__(self, config_hash: str, version: str, routes: Sequence[str] = ()) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
         self.records_in = Counter(
@@ -132,6 +135,12 @@ class PipelineMetrics:
         Info("scrubber_build", "Version and config hash", registry=r).info(
             {"version": version, "config_hash": config_hash}
         )
+        # Every fixed series from the start, so ratios and increase() read 0, not "no data".
+        for route in routes:
+            for counter in (self.records_in, self.reprocessed, self.bytes_in, self.bytes_out):
+                zero_series(counter, [(route,)])
+        zero_series(self.records_out, product(routes, [o.value for o in Outcome]))
+        zero_series(self.quarantined, product(routes, [r.value for r in Reason]))
         self.readiness = Readiness()
         self.heartbeat = time.monotonic()
 

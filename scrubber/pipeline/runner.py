@@ -81,7 +81,7 @@ def run_worker(
     stop = threading.Event()
     _stop_on_signals(stop)
     config = load_config(config_path)
-    metrics = PipelineMetrics(config.digest(), __version__)
+    metrics = PipelineMetrics(config.digest(), __version__, [route.name for route in config.routes])
     if report is None:
         server = serve_metrics(metrics, metrics_port)
     else:
