@@ -51,7 +51,7 @@ from scrubber.errors import AccessDenied, VaultUnavailable
 from scrubber.log import get_logger
 from scrubber.models import Format, Outcome, Reason, RecordResult, Replacement
 from scrubber.operators import KEYED_OPERATORS
-from scrubber.vault.access import AccessControl, Gatekeeper, Principal
+from scrubber.vault.access import AccessControl, Gatekeeper, Origin, Principal
 from scrubber.vault.store import SealedRow
 from scrubber.vault.tokens import TOKEN_PATTERN
 
@@ -143,13 +143,22 @@ class _Service:
                     keeper, action = self.gatekeeper, needs_key
                     detail = {"rate_limited": "bad_keys_per_minute", "attempts": attempt.attempts,
                               "window_seconds": self.rates.bad_keys.window}  # fmt: skip
-                    await _in_thread(lambda: keeper.audit_unauthenticated(action, "http", detail))
+                    await _in_thread(
+                        lambda: keeper.audit_unauthenticated(action, origin_of(request), detail)
+                    )
                 raise Refused(429, "rate_limited", "bad_keys_per_minute", attempt.retry_after)
         self.rates.take(limit, f"key:{caller.name}" if caller else f"address:{client}")
 
 
 async def _in_thread(work: Callable[[], T]) -> T:
     return await anyio.to_thread.run_sync(work)
+
+
+def origin_of(request: Request) -> Origin:
+    """The caller's address and request id for the audit record (never a value: AuditEvent
+    stores anything that is not a short plain label as `(invalid)`)."""
+    client = request.client.host if request.client else ""
+    return Origin("http", client, request.headers.get("x-request-id", "")[:128])
 
 
 def _service(request: Request) -> _Service:
@@ -220,7 +229,9 @@ async def restore(payload: Payload, request: Request, caller: Caller, service: S
     cap = service.config.api.limits.max_tokens_per_restore
     if caller is not None and await _in_thread(lambda: _more_tokens(texts, cap)):
         return _error(413, "invalid_request", TOO_MANY_TOKENS, "max_tokens_per_restore")
-    done = await _in_thread(lambda: keeper.restore(caller, texts, "http", payload.scope))
+    done = await _in_thread(
+        lambda: keeper.restore(caller, texts, origin_of(request), payload.scope)
+    )
     for status in done.statuses.values():
         service.metrics.tokens.labels(status.value).inc()
     tokens = [TokenStatus(token=t, status=s.value) for t, s in done.statuses.items()]
@@ -240,7 +251,7 @@ async def subjects_access(
     await service.limit(request, caller, "subjects_per_minute", "access")
     return _subjects(
         await _in_thread(
-            lambda: keeper.access_subjects(caller, body.identifiers, "http", body.scope)
+            lambda: keeper.access_subjects(caller, body.identifiers, origin_of(request), body.scope)
         )
     )
 
@@ -254,7 +265,7 @@ async def subjects_erase(
     await service.limit(request, caller, "subjects_per_minute", "erase")
     return _subjects(
         await _in_thread(
-            lambda: keeper.erase_subjects(caller, body.identifiers, "http", body.scope)
+            lambda: keeper.erase_subjects(caller, body.identifiers, origin_of(request), body.scope)
         )
     )
 

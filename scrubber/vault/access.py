@@ -21,7 +21,29 @@ from scrubber.vault.audit import Action, AuditEvent, AuditLog, Outcome, open_aud
 from scrubber.vault.store import SealedRow, open_store
 from scrubber.vault.tokens import TOKEN_PATTERN, Status, Vault, open_keyring, vault_token_keys
 
-Via = Literal["http", "cli"]
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a call came from, for the audit record: the HTTP client's address and the request
+    id it sent (`X-Request-ID`), or just "cli"."""
+
+    via: Literal["http", "cli"]
+    client: str = ""
+    request_id: str = ""
+
+
+Via = Literal["http", "cli"] | Origin
+
+
+def _event(  # noqa: PLR0917  # the AuditEvent's own fields, in its order
+    actor: str, role: str, action: Action, outcome: Outcome, via: Via,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:  # fmt: skip
+    origin = via if isinstance(via, Origin) else Origin(via)
+    return AuditEvent(actor, role, action, outcome, origin.via, detail or {}, origin.client,
+                      origin.request_id)  # fmt: skip
+
+
 log = get_logger("scrubber.access")
 
 
@@ -88,12 +110,10 @@ class Gatekeeper:
     ) -> Principal:  # fmt: skip
         """The principal, if it may do `action`; otherwise audit the refusal and raise."""
         if principal is None:
-            self._audit_refusal(AuditEvent("anonymous", "", action, "unauthenticated", via))
+            self._audit_refusal(_event("anonymous", "", action, "unauthenticated", via))
             raise AccessDenied(401, "an API key is required (Authorization: Bearer <key>)")
         if not allowed(principal):
-            self._audit_refusal(
-                AuditEvent(principal.name, principal.role, action, "forbidden", via)
-            )
+            self._audit_refusal(_event(principal.name, principal.role, action, "forbidden", via))
             raise AccessDenied(403, f"role {principal.role!r} may not {action}")
         return principal
 
@@ -107,7 +127,7 @@ class Gatekeeper:
     def audit_unauthenticated(self, action: Action, via: Via, detail: dict[str, Any]) -> None:
         """One record for many unauthenticated attempts that were refused without one each
         (the HTTP API's bad-key limit); like every refusal, it never raises."""
-        self._audit_refusal(AuditEvent("anonymous", "", action, "unauthenticated", via, detail))
+        self._audit_refusal(_event("anonymous", "", action, "unauthenticated", via, detail))
 
     def restore(
         self, principal: Principal | None, texts: Sequence[str], via: Via, scope: str | None = None
@@ -128,7 +148,7 @@ class Gatekeeper:
             "allowed" if revealed == len(statuses) else "denied" if not revealed else "partial"
         )
         self.audit.append(
-            AuditEvent(who.name, who.role, "restore", outcome, via,
+            _event(who.name, who.role, "restore", outcome, via,
                        {"tokens": {t: s.value for t, s in statuses.items()}})
         )  # fmt: skip
         values = {t: r.value for t, r in resolved.items() if r.value is not None}
@@ -170,7 +190,7 @@ class Gatekeeper:
         rows = perform(identifiers, who.within(scope))
         # Audited after the fact: the record lists what was found or erased, as digests only.
         self.audit.append(
-            AuditEvent(who.name, who.role, action, "allowed", via,
+            _event(who.name, who.role, action, "allowed", via,
                        self._subject_detail(identifiers, rows))
         )  # fmt: skip
         return rows

@@ -206,3 +206,13 @@ def test_docs_pages_are_off_by_default_and_the_openapi_document_stays(tmp_path: 
 def test_limits_are_validated_with_their_key_path(limits: dict[str, Any], path: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(path)):
         parse_config({"api": {"limits": limits}})
+
+
+def test_audit_records_carry_the_client_address_and_request_id(tmp_path: Path) -> None:
+    api, log = api_with(tmp_path, {})
+    api.post("/v1/restore", json={"text": "x"}, headers={**OPS, "X-Request-ID": "req-42"})
+    api.post("/v1/restore", json={"text": "x"}, headers={"X-Request-ID": "mail jane@x.org"})
+    first, second = audit(log)[-2:]
+    assert (first["client"], first["request_id"]) == ("127.0.0.1", "req-42")
+    assert second["outcome"] == "unauthenticated" and second["request_id"] == "(invalid)"
+    assert "jane" not in log.read_text("utf-8")
