@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from recognizers.secret_values import is_placeholder, is_reference
+from recognizers.secret_values import is_described, is_filler, is_reference
 
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 
@@ -161,5 +161,5 @@ def value_is_sensitive(value: str, entity_type: str | None = None) -> bool:
     if entity_type == "SECRET":
         if _STAND_IN.fullmatch(stripped.strip("'\"")):
             return False
-        return not (is_placeholder(stripped) or is_reference(stripped))
+        return not (is_described(stripped) or is_filler(stripped) or is_reference(stripped))
     return True

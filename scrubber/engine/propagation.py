@@ -35,6 +35,7 @@ MIN_DIGITS = 6
 MIN_PART_LETTERS = 3
 COMMON_ZIPF = 4.5  # wordfreq's Zipf scale: `smith`, `will`, `brown` are above; `maria` below
 RARE_ZIPF = 3.0  # without word lists: a word this frequent is taken for English
+_MAX_REMEMBERED = 65_536
 _TITLES = frozenset("mr mrs ms miss mx dr prof sir madam dame lord lady rev".split())
 _PART = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
@@ -48,6 +49,7 @@ class Source:
     score: float
     action: Action | None
     after: tuple[int, int] | None = None
+    lowered: str = ""  # the needle in lower case (ASCII needles are searched so)
 
 
 @lru_cache(maxsize=16_384)
@@ -68,6 +70,7 @@ class Propagator:
     def __init__(self, names: ProperNounRecognizer | None, allow: frozenset[str] = frozenset()):
         self._names = names
         self._allow = allow
+        self._parts: dict[str, bool] = {}  # name_part's answers, bounded
 
     def english(self, word: str) -> bool:
         lowered = word.lower()
@@ -87,9 +90,14 @@ class Propagator:
     def name_part(self, word: str) -> bool:
         """A word of a full name that names someone alone: a census name or a word that is not
         English (`Maria`, `Okafor`), and not a common word (`Will`, `Orchestra`)."""
-        if sum(c.isalpha() for c in word) < MIN_PART_LETTERS or self.common(word):
-            return False
-        return self._names is None or self._names.confirms(word)
+        known = self._parts.get(word)
+        if known is None:
+            known = sum(c.isalpha() for c in word) >= MIN_PART_LETTERS and not self.common(word)
+            known = known and (self._names is None or self._names.confirms(word))
+            if len(self._parts) >= _MAX_REMEMBERED:
+                self._parts.clear()
+            self._parts[word] = known
+        return known
 
     def eligible(self, value: str, entity_type: str) -> bool:
         stripped = value.strip()
@@ -140,7 +148,10 @@ class Propagator:
             key = needle.casefold()
             known = found.get(key)
             if known is None or (known.after is not None and after is None):
-                found[key] = Source(needle, where.entity_type, where.score, action_of(where), after)
+                action = action_of(where)
+                found[key] = Source(
+                    needle, where.entity_type, where.score, action, after, needle.lower()
+                )
 
         values: list[tuple[str, Finding, tuple[int, int], int]] = [
             (v, span(0, len(v), t, 0.0), (-1, 0), 1) for v, t in extra
@@ -173,12 +184,22 @@ class Propagator:
         if not sources:
             return
         for index, norm in norms.items():
+            lowered = norm.text.lower() if norm.text.isascii() else None
+            present = [
+                source
+                for source in sources
+                if lowered is None or not source.needle.isascii() or source.lowered in lowered
+            ]
+            if not present:
+                continue
             target = targets[index]
             taken = [(s.start, s.end) for s in target.spans]
             new: list[Finding] = [
                 span(start, end, source.entity_type, source.score, source.action)
-                for source in sources
-                for start, end in self._mentions(target, norm, index, source, taken)
+                for source in present
+                for start, end in self._mentions(
+                    target, norm, lowered, index=index, source=source, taken=taken
+                )
             ]
             if new:
                 target.spans = merge_spans(target.spans + new)
@@ -188,8 +209,8 @@ class Propagator:
         """A cheap test for the common text record: does any found value occur twice, or is
         there a name whose parts might? (Exact for plain ASCII; anything else says yes.)"""
         text = target.text
-        if not text.isascii() or normalize(text).starts is not None:
-            return True
+        if not text.isascii() or "%" in text or "\x1b" in text or "\\" in text or "^[" in text:
+            return True  # a form the normaliser folds may hide a mention
         lowered = text.lower()
         return any(
             f.entity_type == "PERSON" or lowered.count(lowered[f.start : f.end].strip()) > 1
@@ -200,14 +221,16 @@ class Propagator:
         self,
         target: Target,
         norm: Normalized,
+        lowered: str | None,
+        *,
         index: int,
         source: Source,
         taken: list[tuple[int, int]],
     ) -> list[tuple[int, int]]:
         hay = norm.text
         needle = source.needle
-        if hay.isascii() and needle.isascii():
-            lowered, wanted = hay.lower(), needle.lower()
+        if lowered is not None and needle.isascii():
+            wanted = source.lowered
             starts = []
             at = lowered.find(wanted)
             while at >= 0:

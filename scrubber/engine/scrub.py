@@ -119,6 +119,7 @@ class Scrubber:
         self._wanted = frozenset(detection.entities)
         self._allow = frozenset(detection.allow_list)
         self._structured = detection.structured_text
+        self._has_rules = bool(config.policy.fields)
         self._propagator = None
         if detection.propagate:
             self._propagator = Propagator(proper_nouns, self._allow)
@@ -211,12 +212,16 @@ class Scrubber:
                 record.reason = found
                 continue
             target.add(found if offset == 0 else shifted(found, offset))
+        propagator = self._propagator
         for record in pending:
             if record.reason is None:
+                anything = bool(record.key_values)
                 for target in record.targets:
-                    target.settle()
-                if self._propagator is not None:
-                    self._propagator.propagate(record.targets, record.key_values)
+                    if target.spans:
+                        target.settle()
+                        anything = True
+                if anything and propagator is not None:
+                    propagator.propagate(record.targets, record.key_values)
 
     def _collect(self, record: _Pending, items: list[TextItem], owners: list[_Owner]) -> None:
         parsed = record.parsed
@@ -259,10 +264,12 @@ class Scrubber:
         target.layout = layout = Layout(slots)
         decided: list[tuple[int, int]] = []
         for slot in slots:  # outer before inner: a decided slot decides what it holds
-            if inside(slot.start, slot.end, decided):
+            if decided and inside(slot.start, slot.end, decided):
                 continue
-            value = slot.value(text)
-            decision = self._decide(record.policy, slot.path, slot.key, value, slot)
+            value = text[slot.start : slot.end]
+            decision = None
+            if self._has_rules or slot.hint is not None or hint_for_path(slot.path, slot.key):
+                decision = self._decide(record.policy, slot.path, slot.key, value, slot)
             if decision == _KEEP:
                 layout.kept.append((slot.start, slot.end))
             elif isinstance(decision, Span):
@@ -294,7 +301,7 @@ class Scrubber:
         not allow-listed), and any other than SECRET lets a more precise finding name the type."""
         start = 0 if slot is None else slot.start
         end = start + len(value)
-        rule = policy.rule_for_path(path)
+        rule = policy.rule_for_path(path) if self._has_rules else None
         if rule is not None:
             return _KEEP if rule.keep else span(start, end, "FIELD", FIELD_SCORE, rule.action)
         hint = hint_for_path(path, key) if key else None
@@ -302,7 +309,7 @@ class Scrubber:
             hint = hint or slot.hint
             if not slot.scalar or value in self._allow or PLACEHOLDER_PATTERN.fullmatch(value):
                 return None
-        if hint is None or not self._enabled(hint) or not value_is_sensitive(value):
+        if hint is None or not self._enabled(hint) or not value_is_sensitive(value, hint):
             return None
         score = SECRET_HINT_SCORE if hint == "SECRET" or slot is None else HINT_SCORE
         return span(start, end, hint, score)

@@ -169,11 +169,11 @@ class Outputs:
     def action(self, span: Finding) -> Action:
         return action_of(span) or self._policy.action_for(span.entity_type)
 
-    def output(self, value: str, span: Finding) -> str:
-        action = self.action(span)
+    def output(self, value: str, span: Finding, action: Action) -> str:
         if action.operator == "keep":
             return value
-        key = (fold(value), span.entity_type, action)
+        plain = value.isascii() and "%" not in value and "\x1b" not in value
+        key = (value.lower() if plain else fold(value), span.entity_type, action)
         found = self._done.get(key)
         if found is None:
             found = self._done[key] = action.transform(value, span.entity_type)
@@ -187,15 +187,14 @@ def render(target: Target, outputs: Outputs) -> tuple[str, list[Replacement]]:
     replacements: list[Replacement] = []
     cursor = 0
     for span in target.spans:
-        output = outputs.output(text[span.start : span.end], span)
+        action = outputs.action(span)
+        output = outputs.output(text[span.start : span.end], span, action)
         if target.layout is not None:
             output = target.layout.escape(span.start, span.end, output)
         pieces += [text[cursor : span.start], output]
         cursor = span.end
         replacements.append(
-            Replacement(
-                target.path, span.start, span.end, span.entity_type, outputs.action(span).operator
-            )
+            Replacement(target.path, span.start, span.end, span.entity_type, action.operator)
         )
     pieces.append(text[cursor:])
     return "".join(pieces), replacements

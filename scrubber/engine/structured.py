@@ -84,7 +84,9 @@ class Slot:
 
 def text_slots(text: str) -> list[Slot]:
     """Every slot of a structured text, outer before inner; [] for plain text."""
-    if len(text) > MAX_STRUCTURED_CHARS:
+    if len(text) > MAX_STRUCTURED_CHARS or not (
+        "=" in text or ": " in text or ":\t" in text or text.startswith("<") or '] "' in text
+    ):
         return []
     try:
         return _accept(_candidates(text))
@@ -101,7 +103,7 @@ def _candidates(text: str) -> list[Slot]:
     if '] "' in text:
         found += combined_slots(text)
     pairs: list[Slot] = []
-    if ": " in text or ":\t" in text:
+    if (": " in text or ":\t" in text) and _may_open_with_pair(text):
         pairs, cookies = pair_slots(text)
         found += cookies
     if "=" in text:
@@ -111,14 +113,34 @@ def _candidates(text: str) -> list[Slot]:
     return found + pairs
 
 
+def _may_open_with_pair(text: str) -> bool:
+    """A cheap test before the pair parser: a one-line text can hold pairs only if its first
+    `:` ends a key of at most three words at its start (a key has no `:` in it)."""
+    if "\n" in text:
+        return True
+    colon = text.find(":")
+    if colon < 0 or text[colon + 1 : colon + 2] not in (" ", "\t"):
+        return False
+    head = text[:colon].lstrip(" \t")
+    if head[:1] in ("-", "*", ">"):
+        head = head[1:].lstrip(" \t")
+    return head.count(" ") <= 2
+
+
 def _accept(candidates: list[Slot]) -> list[Slot]:
     """Earlier parsers win: a later slot is kept only if it nests with, or is apart from, each
     slot kept so far (the same span twice is one slot)."""
-    if len(candidates) <= 1:
-        return [c for c in candidates if c.start < c.end]
+    last_end = 0
+    for slot in candidates:  # the common case: one parser's slots, in order and apart
+        if slot.start < last_end or slot.end <= slot.start:
+            break
+        last_end = slot.end
+    else:
+        return candidates[:MAX_SLOTS]
+    candidates = [c for c in candidates[: MAX_SLOTS * 4] if c.start < c.end]
     kept: list[Slot] = []
-    for slot in candidates[: MAX_SLOTS * 4]:
-        if slot.start < slot.end and all(_compatible(slot, other) for other in kept):
+    for slot in candidates:
+        if all(_compatible(slot, other) for other in kept):
             kept.append(slot)
             if len(kept) >= MAX_SLOTS:
                 break
@@ -211,18 +233,22 @@ def query_slots(text: str) -> list[Slot]:
 
 
 def _bare_query_start(text: str, i: int, question: int) -> int | None:
-    """The start of a whitespace-delimited `a=1&b=2` token before `question`, if there is one."""
+    """The start of a whitespace-delimited `a=1&b=2` token before `question`, if there is one.
+    A token whose start is no `key=` is passed over whole (each character is read once)."""
     limit = question if question >= 0 else len(text)
     amp = text.find("&", i, limit)
-    if amp < 0:
-        return None
-    start = amp
-    while start > i and not text[start - 1].isspace():
-        start -= 1
-    key = _QUERY_KEY.match(text, start)
-    if key is None or key.end() >= len(text) or text[key.end()] != "=":
-        return None
-    return start
+    while amp >= 0:
+        start = amp
+        while start > i and not text[start - 1].isspace():
+            start -= 1
+        key = _QUERY_KEY.match(text, start)
+        if key is not None and key.end() < len(text) and text[key.end()] == "=":
+            return start
+        i = amp
+        while i < limit and not text[i].isspace():
+            i += 1
+        amp = text.find("&", i, limit)
+    return None
 
 
 def _query_params(text: str, begin: int, end: int) -> list[Slot]:
@@ -259,7 +285,11 @@ def pair_slots(text: str) -> tuple[list[Slot], list[Slot]]:
         while begin >= 0:
             lowered = key.lower()
             cookie = lowered in ("cookie", "set-cookie")  # its `a=b; c=d` runs to the line end
-            following = None if cookie else _NEXT_PAIR.search(text, begin, line_end)
+            following = None
+            if not cookie and (
+                text.find(":", begin, line_end) >= 0 or text.find("=", begin, line_end) >= 0
+            ):
+                following = _NEXT_PAIR.search(text, begin, line_end)
             end = line_end if following is None else following.start()
             while end > begin and (text[end - 1].isspace() or text[end - 1] in ",;|"):
                 end -= 1

@@ -124,8 +124,11 @@ def test_logfmt_in_gives_logfmt_out(engine: Scrubber, case: tuple[str, list[str]
         before, after = logfmt_slots(line), logfmt_slots(out)
         assert [s.key for s in after] == keys, (line, out)
         assert _skeleton(out) == _skeleton(line), (line, out)
+        # A value that is also under a secret's key is found, and so replaced everywhere.
+        found = {s.value(line) for s in before if s.key not in SAFE_KEY_NAMES}
         for old, new in zip(before, after, strict=True):
-            if old.key in SAFE_KEY_NAMES and old.value(line) in {"ok", "200", "3.2.1", "34ms"}:
+            value = old.value(line)
+            if old.key in SAFE_KEY_NAMES and value in {"ok", "200", "3.2.1", "34ms"} - found:
                 assert new.value(out) == old.value(line)
 
 

@@ -4,6 +4,7 @@ scanned as before, and a line with nothing to replace comes out byte for byte.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -212,3 +213,16 @@ def test_the_new_settings_leave_the_config_hash_alone_unless_set() -> None:
     )
     assert parse_config({"detection": {"structured_text": False}}).digest() != base
     assert parse_config({"detection": {"propagate": False}}).digest() != base
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["a&" * 30000 + "=", " a&b" * 15000 + " x=", "?a=1" * 15000, 'a="' * 20000, "a." * 30000 + "=",
+     "Key: v;  " * 7000, "K: " + "  a" * 20000 + "=", "Cookie: " + "a=b; " * 12000,
+     SYSLOG + '[x k="v"' * 5000, 'k="' + "\\" * 60000, "A b c" + " " * 60000 + ": x="],
+)  # fmt: skip
+def test_parsing_stays_linear_on_hostile_lines(line: str) -> None:
+    started = time.perf_counter()
+    slots = text_slots(line)
+    assert time.perf_counter() - started < 1.0
+    assert len(slots) <= structured.MAX_SLOTS
