@@ -247,13 +247,7 @@ async def subjects_access(
     body: SubjectsRequest, request: Request, caller: Caller, service: Service
 ) -> Any:
     """The tokens that stand for each identifier (roles with subject_rights only)."""
-    keeper = service.gatekeeper
-    await service.limit(request, caller, "subjects_per_minute", "access")
-    return _subjects(
-        await _in_thread(
-            lambda: keeper.access_subjects(caller, body.identifiers, origin_of(request), body.scope)
-        )
-    )
+    return await _subject_right("access", body, request, caller, service)
 
 
 @router.post("/v1/subjects/erase", response_model=SubjectsResponse, responses=ERRORS)
@@ -261,12 +255,22 @@ async def subjects_erase(
     body: SubjectsRequest, request: Request, caller: Caller, service: Service
 ) -> Any:
     """Delete the vault rows of each identifier: their tokens can never be revealed again."""
+    return await _subject_right("erase", body, request, caller, service)
+
+
+async def _subject_right(
+    action: Literal["access", "erase"],
+    body: SubjectsRequest,
+    request: Request,
+    caller: Principal | None,
+    service: _Service,
+) -> SubjectsResponse:
     keeper = service.gatekeeper
-    await service.limit(request, caller, "subjects_per_minute", "erase")
+    await service.limit(request, caller, "subjects_per_minute", action)
+    perform = keeper.access_subjects if action == "access" else keeper.erase_subjects
+    origin = origin_of(request)
     return _subjects(
-        await _in_thread(
-            lambda: keeper.erase_subjects(caller, body.identifiers, origin_of(request), body.scope)
-        )
+        await _in_thread(lambda: perform(caller, body.identifiers, origin, body.scope))
     )
 
 
