@@ -137,7 +137,10 @@ class PipelineMetrics:
         )
         # Every fixed series from the start, so ratios and increase() read 0, not "no data".
         for route in routes:
-            for counter in (self.records_in, self.reprocessed, self.bytes_in, self.bytes_out):
+            for counter in (
+                self.records_in, self.reprocessed, self.bytes_in, self.bytes_out,
+                self.delivery_errors,
+            ):  # fmt: skip
                 zero_series(counter, [(route,)])
         zero_series(self.records_out, product(routes, [o.value for o in Outcome]))
         zero_series(self.quarantined, product(routes, [r.value for r in Reason]))
