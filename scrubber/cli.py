@@ -115,26 +115,51 @@ def _unreadable(paths: list[Path]) -> str | None:
 
 
 class _Interrupts:
-    """Ctrl-C (SIGINT) raises KeyboardInterrupt, except while output is written: then it waits
-    until the batch is out, so no output line is cut short."""
+    """Ctrl-C (SIGINT) for the whole command, installed before anything heavy is imported.
+
+    During start-up (imports, config, the engine) a Ctrl-C is only recorded and raised at the next
+    checkpoint: raised at an arbitrary instruction, KeyboardInterrupt is swallowed by `__del__`
+    methods and import-lock callbacks ("Exception ignored in"), or turned into other errors by C
+    extensions (pydantic-core reports a SchemaError), so the command would go on or fail with a
+    traceback. While output is written it waits until the batch is out, so no line is cut short.
+    """
 
     def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._deferred = True
         self._writing = False
         self._pending = False
 
     def _handle(self, _signum: int, _frame: FrameType | None) -> None:
-        if self._writing:
+        if self._deferred or self._writing:
             self._pending = True
             return
         raise KeyboardInterrupt
 
+    def install(self) -> None:
+        self._reset()  # a fresh start for each `main` in one process
+        signal.signal(signal.SIGINT, self._handle)
+
+    def checkpoint(self) -> None:
+        if self._pending:
+            self._pending = False
+            raise KeyboardInterrupt
+
+    def go_live(self) -> None:
+        """Start-up is over: a Ctrl-C received meanwhile is raised now, later ones at once."""
+        self._deferred = False
+        self.checkpoint()
+
     @contextmanager
-    def installed(self) -> Iterator[None]:
-        previous = signal.signal(signal.SIGINT, self._handle)
+    def deferred(self) -> Iterator[None]:
+        """More start-up work (a command's engine): Ctrl-C waits for its end."""
+        self._deferred = True
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, previous)
+            self.go_live()
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -143,8 +168,10 @@ class _Interrupts:
             yield
         finally:
             self._writing = False
-        if self._pending:
-            raise KeyboardInterrupt
+        self.checkpoint()
+
+
+_INTERRUPTS = _Interrupts()
 
 
 def _scrub(args: argparse.Namespace) -> int:
@@ -158,8 +185,9 @@ def _scrub(args: argparse.Namespace) -> int:
 
     log = get_logger("scrubber.scrub")
     started = time.monotonic()
-    config = load_config(args.config)
-    engine = scrubber_for(config) if args.workers <= 1 else None
+    with _INTERRUPTS.deferred():
+        config = load_config(args.config)
+        engine = scrubber_for(config) if args.workers <= 1 else None
     log.info("engine_ready", config_hash=config.digest(), workers=args.workers,
              seconds=round(time.monotonic() - started, 3))  # fmt: skip
     out = sys.stdout.fileno()
@@ -169,13 +197,12 @@ def _scrub(args: argparse.Namespace) -> int:
                       args.batch_size, args.max_wait_ms / 1000)  # fmt: skip
     log_setup = (args.log_format, args.log_level)
     outputs = scrub_stream(batches, args.format, args.config, args.workers, engine, log=log_setup)
-    interrupts = _Interrupts()
     try:
-        with interrupts.installed(), closing(outputs):
+        with closing(outputs):
             for output in outputs:
                 for reason, size in output.quarantined:
                     log.warning("record_quarantined", reason=reason, size=size)
-                with interrupts.held():
+                with _INTERRUPTS.held():
                     _write_all(out, "".join(line + "\n" for line in output.lines).encode())
                     count += len(output.lines)
     except KeyboardInterrupt:
@@ -248,6 +275,7 @@ def _kanon(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _INTERRUPTS.install()
     try:
         return _main(argv)
     except KeyboardInterrupt:  # while starting up or working: exit 130, no traceback
@@ -271,6 +299,7 @@ def _main(argv: list[str] | None) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_CONFIG
     try:
+        _INTERRUPTS.go_live()
         return handlers[args.command](args)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
