@@ -19,9 +19,6 @@ from scrubber.vault.access import AccessControl, open_gatekeeper
 from scrubber.vault.recorder import TokenRecorder, open_recorder
 
 log = get_logger("scrubber.vault_cli")
-WARM_UP = "Call Maria Garcia on +1 415-555-0199 or maria@example.org from 10.1.2.3 about 4111 1111"
-
-
 def register(commands: Any) -> None:
     """Add `serve` to the `scrubber` subcommands."""
     serve = commands.add_parser("serve", help="the HTTP API: scrub, restore, subject rights")
@@ -42,9 +39,7 @@ def build_app(config: Config, environ: Mapping[str, str] | None = None) -> FastA
         recorder = open_recorder(config, environ)
         engines.append(Scrubber(config, environ=environ, token_sink=recorder))
         stores += [] if recorder is None else [recorder.store]
-        # The first detection loads word lists and phone metadata (a few hundred ms): here,
-        # not on the first request. Detection only: nothing is transformed or stored.
-        engines[-1].detect_texts([WARM_UP])
+        engines[-1].warm_up()  # here, not on the first request
     gatekeeper = open_gatekeeper(config, environ) if config.vault is not None else None
     for engine in engines:
         if gatekeeper is not None and isinstance(engine.token_sink, TokenRecorder):

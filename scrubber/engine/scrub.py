@@ -7,6 +7,7 @@ a `RecordResult` whose output is safe to emit: scrubbed, or a placeholder with a
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -83,6 +84,14 @@ class _Pending:
         self.replacements = self.replacements + replacements
 
 
+# Synthetic lines in the shapes the engine meets (text log, JSON log, prose, credentials).
+_WARM_UP_TEXTS = (
+    "2024-05-01T12:00:00Z INFO user John Smith <john.smith@example.com> login from 10.1.2.3",
+    '{"level":"info","msg":"payment by Maria Garcia","card":"4111 1111 1111 1111","user":"mg"}',
+    "Please write to Dr. Akira Tanaka at 221B Baker Street, London, or call +44 20 7946 0958.",
+    "db password=Winter2024! api_key=sk_live_abcdefghijklmnopqrstuvwx ssn=078-05-1120",
+)
+
 _Owner = tuple[_Pending, Target, int]  # whose string a TextItem is, and its offset there
 
 
@@ -123,6 +132,16 @@ class Scrubber:
         self._propagator = None
         if detection.propagate:
             self._propagator = Propagator(proper_nouns, self._allow)
+
+    def warm_up(self) -> None:
+        """Pay the first detection's cost (word lists, phone metadata, spaCy's first documents:
+        ~0.5 s) now, not on the first records, then move every object alive so far (model,
+        lists, compiled patterns) out of the garbage collector's reach: full collections
+        scanned them all, 90-130 ms pauses every few thousand records. Detection only:
+        nothing is transformed, tokenised or stored."""
+        self.detect_texts(_WARM_UP_TEXTS)
+        gc.collect()
+        gc.freeze()
 
     def _enabled(self, entity_type: str) -> bool:
         return not self._wanted or entity_type in self._wanted

@@ -181,4 +181,6 @@ def scrubber_for(config: Config, environ: Mapping[str, str] | None = None) -> Sc
     command that scrubs builds its engine here, so none forgets the vault."""
     from scrubber.engine import Scrubber  # spaCy: only for the commands that scrub
 
-    return Scrubber(config, environ=environ, token_sink=open_recorder(config, environ))
+    engine = Scrubber(config, environ=environ, token_sink=open_recorder(config, environ))
+    engine.warm_up()
+    return engine
