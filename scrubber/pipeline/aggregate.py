@@ -6,6 +6,8 @@ the parent serves `--metrics-port` and, on every request, asks every worker in t
 - /metrics: the workers' samples summed by name and labels (counters, histograms, gauges such
   as lag and assigned partitions), the build info and `_created` timestamps not summed (max and
   min); plus `scrubber_workers{state}` (reporting / expected). Labels stay those of the workers.
+  Process metrics (`process_*`, `python_*`) are not summed but kept per process: each worker's
+  with a `worker="<index>"` label, the parent's own without one (see `PER_PROCESS`).
 - /healthz: 200 while every worker process lives and every worker's loop is turning.
 - /readyz: 200 once every worker is ready (engine loaded, partitions assigned, broker reachable).
 """
@@ -22,10 +24,20 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
+from scrubber.metrics_common import add_build_info, add_process_metrics
 from scrubber.pipeline.metrics import Answer, serve, status_answer
 
 ASK_TIMEOUT_SECONDS = 2.0
 Ports = Callable[[], dict[int, int]]  # worker index -> its loopback port
+# Families that describe one OS process. Summed they would lie: N workers' process_max_fds is
+# not N times the limit, nor is a sum of start times a time, and a sum hides the one worker
+# that leaks. So every process keeps its own series: a worker's labelled `worker="<index>"`,
+# the parent's own unlabelled, as with one worker (the unlabelled series are always those of
+# the process that answered the scrape). The pod's CPU, RSS or fds are then `sum` over all of
+# them, and `max by (worker)` finds the one that grows.
+PER_PROCESS = ("process_", "python_")
+WORKER_LABEL = "worker"
+Exposition = tuple[str | None, str]  # (the worker's index, or None for this process; its text)
 
 
 def ask(port: int, path: str) -> tuple[int, bytes] | None:
@@ -48,15 +60,20 @@ def _combine(name: str, values: list[float]) -> float:
     return sum(values)
 
 
-def merge(texts: Iterable[str]) -> list[Metric]:
-    """The families of several expositions, samples of the same name and labels combined."""
+def merge(expositions: Iterable[Exposition]) -> list[Metric]:
+    """The families of several expositions, samples of the same name and labels combined;
+    a worker's process metrics labelled with its index instead (`PER_PROCESS`)."""
     families: dict[str, Metric] = {}
     values: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[float]] = {}
-    for text in texts:
+    for worker, text in expositions:
         for family in text_string_to_metric_families(text):
             families.setdefault(family.name, family)
+            label = worker if family.name.startswith(PER_PROCESS) else None
             for sample in family.samples:
-                key = (family.name, sample.name, tuple(sorted(sample.labels.items())))
+                labelled = (
+                    sample.labels if label is None else {**sample.labels, WORKER_LABEL: label}
+                )
+                key = (family.name, sample.name, tuple(sorted(labelled.items())))
                 values.setdefault(key, []).append(sample.value)
     merged = {name: Metric(name, f.documentation, f.type, f.unit) for name, f in families.items()}
     for (family_name, name, labels), found in values.items():
@@ -85,30 +102,44 @@ def _workers_gauge(reporting: int, expected: int) -> Metric:
     return gauge
 
 
+def parent_registry(version: str, config_hash: str) -> CollectorRegistry:
+    """The parent's own series: its process metrics and the build info (so both exist before
+    any worker reports)."""
+    registry = CollectorRegistry()
+    add_process_metrics(registry)
+    add_build_info(registry, version, config_hash)
+    return registry
+
+
 def serve_workers(
     port: int,
     ports: Ports,
     expected: int,
     alive: Callable[[], bool],
+    *,
+    own: CollectorRegistry | None = None,
     host: str = "0.0.0.0",  # noqa: S104  # probes and scrapes come from outside the pod
 ) -> ThreadingHTTPServer:
-    """The parent's endpoint (see the module docstring)."""
+    """The parent's endpoint (see the module docstring); `own`: the parent's own series."""
 
-    def answers(path: str) -> list[tuple[int, bytes] | None]:
-        return [ask(p, path) for _, p in sorted(ports().items())]
+    def answers(path: str) -> list[tuple[int, tuple[int, bytes] | None]]:
+        return [(i, ask(p, path)) for i, p in sorted(ports().items())]
 
     def metrics() -> Answer:
-        texts = [a[1].decode() for a in answers("/metrics") if a is not None and a[0] == 200]
-        families = [*merge(texts), _workers_gauge(len(texts), expected)]
+        texts: list[Exposition] = [
+            (str(i), a[1].decode()) for i, a in answers("/metrics") if a is not None and a[0] == 200
+        ]
+        mine: list[Exposition] = [] if own is None else [(None, generate_latest(own).decode())]
+        families = [*merge([*texts, *mine]), _workers_gauge(len(texts), expected)]
         return 200, exposition(families), CONTENT_TYPE_LATEST
 
     def healthz() -> Answer:
-        found = answers("/healthz")
+        found = [a for _, a in answers("/healthz")]
         ok = alive() and all(a is not None and a[0] == 200 for a in found)
         return status_answer(ok, "ok" if ok else "a worker stalled or exited")
 
     def readyz() -> Answer:
-        found = answers("/readyz")
+        found = [a for _, a in answers("/readyz")]
         if len(found) < expected:
             return status_answer(False, f"{len(found)} of {expected} workers started")
         reasons = sorted({_reason(a) for a in found if a is None or a[0] != 200})

@@ -91,12 +91,15 @@ class _Outgoing:
     timestamp_ms: int  # the input record's, carried to the output (0 or less: none)
 
 
-def _log_stop(error: KafkaError | None, transactional_id: str | None) -> None:
+def _log_stop(
+    error: KafkaError | None, transactional_id: str | None, metrics: PipelineMetrics
+) -> None:
     code = error.name() if error else "unknown"
     if is_fenced(error):
         # A newer producer holds our transactional id. Our open transaction is aborted by the
         # broker and nothing of it was committed, so stopping loses nothing; carrying on would
         # fence the other process back in turn.
+        metrics.producer_fenced.inc()
         log.error(
             "producer_fatal_error", code=code, transactional_id=transactional_id, hint=FENCED_HINT
         )
@@ -263,7 +266,7 @@ class Pipeline:
         except KafkaException as exc:
             error = error_of(exc)
             self._producer_failed = is_fenced(error)  # fenced: nothing left to deliver
-            _log_stop(error, self._transactional_id)
+            _log_stop(error, self._transactional_id, self._metrics)
             raise
         finally:
             self._metrics.readiness.running = False

@@ -26,11 +26,17 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
-    Info,
     generate_latest,
 )
 
-from scrubber.metrics_common import product, zero_series
+from scrubber.metrics_common import (
+    FENCED_HELP,
+    FENCED_NAME,
+    add_build_info,
+    add_process_metrics,
+    product,
+    zero_series,
+)
 from scrubber.models import Outcome, Reason
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -132,18 +138,22 @@ class PipelineMetrics:
         self.assigned_partitions = Gauge(
             "scrubber_assigned_partitions", "Partitions assigned to this worker", registry=r
         )
-        Info("scrubber_build", "Version and config hash", registry=r).info(
-            {"version": version, "config_hash": config_hash}
-        )
+        self.producer_fenced = Counter(FENCED_NAME, FENCED_HELP, registry=r)
+        add_build_info(r, version, config_hash)
+        # This process's CPU, RSS and fds. Under `run --workers N` the parent labels each
+        # worker's with `worker` instead of summing them (scrubber.pipeline.aggregate).
+        add_process_metrics(r)
         # Every fixed series from the start, so ratios and increase() read 0, not "no data".
         for route in routes:
-            for counter in (
+            for metric in (
                 self.records_in, self.reprocessed, self.bytes_in, self.bytes_out,
-                self.delivery_errors,
+                self.delivery_errors, self.consumer_lag,
             ):  # fmt: skip
-                zero_series(counter, [(route,)])
+                zero_series(metric, [(route,)])
         zero_series(self.records_out, product(routes, [o.value for o in Outcome]))
         zero_series(self.quarantined, product(routes, [r.value for r in Reason]))
+        zero_series(self.batch_retries, [(Reason.VAULT_UNAVAILABLE.value,)])
+        zero_series(self.rebalances, [("assign",), ("revoke",), ("lost",)])
         self.readiness = Readiness()
         self.heartbeat = time.monotonic()
 

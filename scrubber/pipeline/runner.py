@@ -2,10 +2,11 @@
 
 With `--workers N` the parent spawns N processes that join one consumer group. Each worker
 serves its endpoint on a loopback port of its own and reports it to the parent, which serves the
-one endpoint of the process on `metrics_port`: /metrics summed over the workers, /healthz and
-/readyz over all of them (`aggregate`). With one worker, that worker serves `metrics_port`
-itself. Every worker logs at `log_level`. SIGTERM or SIGINT asks every worker to stop polling,
-finish its in-flight batch, flush, commit and exit 0 within the grace period.
+one endpoint of the process on `metrics_port`: /metrics summed over the workers (process
+metrics kept per process, labelled by worker), /healthz and /readyz over all of them
+(`aggregate`). With one worker, that worker serves `metrics_port` itself. Every worker logs at
+`log_level`. SIGTERM or SIGINT asks every worker to stop polling, finish its in-flight batch,
+flush, commit and exit 0 within the grace period.
 
 Benchmarks only: with SCRUBBER_BENCH_PASSTHROUGH=unscrubbed in the environment the engine is
 replaced by a pass-through, so the same pipeline measures what Kafka alone costs. Records then go
@@ -124,10 +125,10 @@ def run(
     log_format: LogFormat,
     log_level: str = "info",
 ) -> int:
-    load_config(config_path)  # fail fast, in the parent, on a bad config
+    config = load_config(config_path)  # fail fast, in the parent, on a bad config
     if workers <= 1:
         return run_worker(config_path, 0, metrics_port, log_format, log_level=log_level)
-    from scrubber.pipeline.aggregate import serve_workers
+    from scrubber.pipeline.aggregate import parent_registry, serve_workers
 
     context = multiprocessing.get_context("spawn")
     reports: Queue[tuple[int, int]] = context.Queue()
@@ -139,8 +140,9 @@ def run(
     ]
     ports: dict[int, int] = {}
     server = serve_workers(
-        metrics_port, lambda: dict(ports), workers, lambda: all(c.is_alive() for c in children)
-    )
+        metrics_port, lambda: dict(ports), workers, lambda: all(c.is_alive() for c in children),
+        own=parent_registry(__version__, config.digest()),
+    )  # fmt: skip
     for child in children:
         child.start()
     done = threading.Event()

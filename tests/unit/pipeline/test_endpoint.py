@@ -9,9 +9,10 @@ import urllib.request
 
 import pytest
 from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from scrubber.pipeline import metrics as metrics_module
-from scrubber.pipeline.aggregate import exposition, merge, serve_workers
+from scrubber.pipeline.aggregate import exposition, merge, parent_registry, serve_workers
 from scrubber.pipeline.metrics import PipelineMetrics, serve_metrics
 from tests.integration.conftest import metric_value
 
@@ -87,10 +88,109 @@ def test_merge_keeps_families_and_labels_and_does_not_sum_created_times() -> Non
     two.quarantined.labels("r", "too_large").inc(2)
     two.quarantined.labels("r", "invalid_utf8").inc()
     texts = [generate_latest(m.registry).decode() for m in (one, two)]
-    text = exposition(merge(texts)).decode()
+    text = exposition(merge([(str(i), t) for i, t in enumerate(texts)])).decode()
     assert metric_value(text, "scrubber_records_quarantined_total", reason="too_large") == 3
     assert metric_value(text, "scrubber_records_quarantined_total", reason="invalid_utf8") == 1
     created = [line for line in text.splitlines() if line.startswith("scrubber_records_in_created")]
     single = [line for line in texts[0].splitlines() if line.startswith("scrubber_records_in_c")]
     assert len(created) == len(single)  # one series each, the earliest time, not a sum
     assert "# TYPE scrubber_records_quarantined_total counter" in text
+
+
+def _samples(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    return {
+        tuple(sorted(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == name
+    }
+
+
+def _process_text(cpu: float, rss: float, fds: float, max_fds: float, start: float) -> str:
+    return (
+        "# TYPE process_cpu_seconds_total counter\n"
+        f"process_cpu_seconds_total {cpu}\n"
+        "# TYPE process_resident_memory_bytes gauge\n"
+        f"process_resident_memory_bytes {rss}\n"
+        "# TYPE process_open_fds gauge\n"
+        f"process_open_fds {fds}\n"
+        "# TYPE process_max_fds gauge\n"
+        f"process_max_fds {max_fds}\n"
+        "# TYPE process_start_time_seconds gauge\n"
+        f"process_start_time_seconds {start}\n"
+        "# TYPE python_info gauge\n"
+        'python_info{implementation="CPython",major="3"} 1.0\n'
+        "# TYPE scrubber_records_in_total counter\n"
+        f'scrubber_records_in_total{{route="r"}} {cpu * 10}\n'
+    )
+
+
+def test_process_metrics_are_kept_per_process_and_pipeline_series_summed() -> None:
+    """Two workers and the parent: each process's series once (a worker's labelled by its
+    index, the parent's unlabelled), never summed; the pipeline's counters summed."""
+    expositions: list[tuple[str | None, str]] = [
+        ("0", _process_text(cpu=2, rss=300e6, fds=20, max_fds=1024, start=1000)),
+        ("1", _process_text(cpu=3, rss=310e6, fds=21, max_fds=1024, start=1001)),
+        (None, _process_text(cpu=0.5, rss=40e6, fds=9, max_fds=1024, start=999)),
+    ]
+    text = exposition(merge(expositions)).decode()
+    assert _samples(text, "process_max_fds") == {
+        (("worker", "0"),): 1024, (("worker", "1"),): 1024, (): 1024,
+    }  # fmt: skip
+    assert _samples(text, "process_start_time_seconds") == {
+        (("worker", "0"),): 1000, (("worker", "1"),): 1001, (): 999,
+    }  # fmt: skip
+    rss = _samples(text, "process_resident_memory_bytes")
+    assert sorted(rss.values()) == [40e6, 300e6, 310e6]
+    assert sum(rss.values()) == 650e6  # what `sum by (pod)` on the dashboard shows
+    assert sum(_samples(text, "process_cpu_seconds_total").values()) == 5.5
+    infos = _samples(text, "python_info")
+    assert len(infos) == 3 and set(infos.values()) == {1.0}  # one per process, not 3
+    # the pipeline's series: summed, no worker label, the parent has none of its own here
+    assert _samples(text, "scrubber_records_in_total") == {(("route", "r"),): 20 + 30 + 5}
+    assert "# TYPE process_cpu_seconds_total counter" in text
+
+
+def test_one_worker_exports_its_own_process_metrics_and_every_fixed_series_from_zero() -> None:
+    metrics = PipelineMetrics("cafe", "1.0", routes=["r"])
+    text = generate_latest(metrics.registry).decode()
+    for name in ("process_cpu_seconds_total", "process_resident_memory_bytes",
+                 "process_open_fds", "process_max_fds"):  # fmt: skip
+        assert list(_samples(text, name)) == [()], name  # this process, unlabelled
+    assert _samples(text, "process_resident_memory_bytes")[()] > 0
+    assert _samples(text, "scrubber_build_info") == {
+        (("config_hash", "cafe"), ("version", "1.0")): 1
+    }
+    assert _samples(text, "scrubber_producer_fenced_total") == {(): 0}
+    assert _samples(text, "scrubber_consumer_lag_records") == {(("route", "r"),): 0}
+    assert _samples(text, "scrubber_batch_retries_total") == {(("reason", "vault_unavailable"),): 0}
+    assert {k[0][1] for k in _samples(text, "scrubber_rebalances_total")} == {
+        "assign", "revoke", "lost",
+    }  # fmt: skip
+
+
+def test_the_parent_exports_its_own_process_metrics_and_build_info_before_any_worker() -> None:
+    parent = serve_workers(
+        0, dict, 2, lambda: True, own=parent_registry("1.0", "cafe"), host="127.0.0.1"
+    )
+    try:
+        status, text = _get(parent.server_address[1], "/metrics")
+    finally:
+        parent.shutdown()
+        parent.server_close()
+    assert status == 200
+    assert metric_value(text, "scrubber_build_info", config_hash="cafe", version="1.0") == 1
+    assert list(_samples(text, "process_resident_memory_bytes")) == [()]
+    assert metric_value(text, "scrubber_workers", state="reporting") == 0
+
+
+def test_a_worker_and_the_parent_with_the_same_build_info_give_one_series() -> None:
+    worker = PipelineMetrics("cafe", "1.0")
+    parent = parent_registry("1.0", "cafe")
+    expositions = [("0", generate_latest(worker.registry).decode()),
+                   (None, generate_latest(parent).decode())]  # fmt: skip
+    text = exposition(merge(expositions)).decode()
+    assert _samples(text, "scrubber_build_info") == {
+        (("config_hash", "cafe"), ("version", "1.0")): 1
+    }
+    assert set(_samples(text, "process_open_fds")) == {(("worker", "0"),), ()}
