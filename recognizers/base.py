@@ -13,6 +13,11 @@ from typing import Any
 
 import re2
 
+# One call into RE2 itself, below the wrapper's per-call work (encoding the text, offset maps, a
+# generator: ~8 us, most of the pattern pass when a text has ~20 candidate recognizers).
+_UNANCHORED = re2._Anchor.UNANCHORED  # noqa: SLF001
+_NO_MATCH = (-1, -1)
+
 Validator = Callable[[str], bool]
 
 
@@ -67,6 +72,12 @@ class PatternRecognizer:
         if self.needs_digit and not has_digit:
             return False
         return not self.triggers or any(t in lowered for t in self.triggers)
+
+    def matches_in(self, encoded: bytes) -> bool:
+        """Whether the pattern matches anywhere in `encoded` (a text's UTF-8, encoded once for
+        all recognizers): a cheap no for most candidates before `find` does the real work."""
+        spans = self._compiled._regexp.Match(_UNANCHORED, encoded, 0, len(encoded))  # noqa: SLF001
+        return bool(spans[0] != _NO_MATCH)
 
     def find(self, text: str) -> Iterator[Finding]:
         """Every validated match in `text`, as findings on the value group."""

@@ -16,6 +16,7 @@ libphonenumber's own text matcher is not used: it is far too slow for every log 
 
 from __future__ import annotations
 
+import functools
 import phonenumbers
 import re2
 
@@ -152,6 +153,7 @@ def _not_a_phone_shape(core: str, digits: str) -> bool:
     return len(set(digits)) <= 1
 
 
+@functools.lru_cache(maxsize=4096)  # two recognizers validate the same candidate
 def _possible_international(number: str) -> bool:
     try:
         parsed = phonenumbers.parse(number, None)
@@ -173,6 +175,7 @@ def _north_american_ok(digits: str) -> bool:
     return len(digits) == 10 and digits[0] not in "01"
 
 
+@functools.lru_cache(maxsize=4096)
 def _valid_in_some_region(core: str) -> bool:
     for region in _NATIONAL_REGIONS:
         try:

@@ -150,6 +150,9 @@ def looks_like_prose(text: str, words: list[str] | None = None) -> bool:
     return code <= max(1, len(text) // 50) and letters >= 0.6 * visible
 
 
+_ENGLISH_MEMO_WORDS = 100_000
+
+
 @dataclass(slots=True)
 class Analysis:
     """The proper-noun pass's findings in a string, and the spans NER should still read."""
@@ -177,8 +180,18 @@ class ProperNounRecognizer:
         self._common = _lexicon()
         self._given = _given_names()
         self._surnames = _surnames()
+        # Log words repeat from record to record; their stems are looked up once.
+        self._english: dict[str, bool] = {}
 
     def is_english(self, lowered: str) -> bool:
+        known = self._english.get(lowered)
+        if known is None:
+            if len(self._english) >= _ENGLISH_MEMO_WORDS:
+                self._english.clear()  # a bound on memory: unique ids and hashes pass here too
+            known = self._english[lowered] = self._is_english(lowered)
+        return known
+
+    def _is_english(self, lowered: str) -> bool:
         head = re.split(r"['’]", lowered.rstrip("."), maxsplit=1)[0]  # it's, don't, o'clock
         parts = [p for p in head.split("-") if p]  # re-created, auto-detected
         return bool(parts) and all(any(s in self._common for s in _stems(p)) for p in parts)

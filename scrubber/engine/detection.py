@@ -198,7 +198,10 @@ class Detector:
         lowered = scanned.lower()
         has_digit = any("0" <= c <= "9" for c in scanned)
         found: list[Finding] = []
+        encoded = scanned.encode()
         for recognizer in self._prefilter.candidates(scanned, lowered, has_digit):
+            if not recognizer.matches_in(encoded):
+                continue
             for finding in recognizer.find(scanned):
                 start, end = norm.original_span(finding.start, finding.end)
                 found.append(
