@@ -15,7 +15,7 @@ import re2
 
 # One call into RE2 itself, below the wrapper's per-call work (encoding the text, offset maps, a
 # generator: ~8 us, most of the pattern pass when a text has ~20 candidate recognizers).
-_UNANCHORED = re2._Anchor.UNANCHORED  # noqa: SLF001
+_UNANCHORED = re2._Anchor.UNANCHORED
 _NO_MATCH = (-1, -1)
 
 Validator = Callable[[str], bool]
@@ -76,7 +76,7 @@ class PatternRecognizer:
     def matches_in(self, encoded: bytes) -> bool:
         """Whether the pattern matches anywhere in `encoded` (a text's UTF-8, encoded once for
         all recognizers): a cheap no for most candidates before `find` does the real work."""
-        spans = self._compiled._regexp.Match(_UNANCHORED, encoded, 0, len(encoded))  # noqa: SLF001
+        spans = self._compiled._regexp.Match(_UNANCHORED, encoded, 0, len(encoded))
         return bool(spans[0] != _NO_MATCH)
 
     def find(self, text: str) -> Iterator[Finding]:

@@ -17,6 +17,7 @@ libphonenumber's own text matcher is not used: it is far too slow for every log 
 from __future__ import annotations
 
 import functools
+
 import phonenumbers
 import re2
 
