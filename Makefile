@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 EVAL_DIR ?= ../shared/eval
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-unit test-slow test-pipeline test-chaos lint format eval bench bench-cli bench-pipeline bench-api soak profile check-structure services-up services-down kafka-up kafka-down pg-up pg-down tools chart-check image image-check lock clean
+.PHONY: help setup demo test test-unit test-slow test-pipeline test-chaos test-dashboard lint format eval bench bench-cli bench-pipeline bench-api soak profile check-structure services-up services-down kafka-up kafka-down pg-up pg-down tools chart-check image image-check lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -24,7 +24,7 @@ demo: setup ## scrub the bundled sample with the embedded default policy
 	$(BIN)/scrubber --log-format console scrub samples/mixed.log
 
 test: setup lint services-up tools ## the whole suite: lint, unit, property, integration tests and chart-check (CI runs this)
-	$(BIN)/pytest -q -m "not slow" --ignore=tests/integration/test_chart.py
+	HELM=$(HELM) $(BIN)/pytest -q -m "not slow" --ignore=tests/integration/test_chart.py
 	@$(MAKE) --no-print-directory chart-check
 
 test-unit: setup ## unit and property tests only (no services)
@@ -62,6 +62,9 @@ test-pipeline: setup services-up ## the pipeline integration tests on the real b
 
 test-chaos: setup kafka-up ## kill -9, broker stop and SIGKILL, join/leave, restart resume (~8 min)
 	$(BIN)/pytest -q -m slow tests/integration/test_pipeline_chaos.py
+
+test-dashboard: setup kafka-up tools ## every dashboard query and alert on a real Prometheus scraping `scrubber run --workers 2` (~30 s; in `make test`)
+	HELM=$(HELM) $(BIN)/pytest -q tests/integration/test_dashboard_queries.py
 
 bench-pipeline: setup kafka-up ## records/s and latency through the local broker, 1 and 2 workers
 	$(BIN)/python benchmarks/bench_pipeline.py

@@ -225,6 +225,11 @@ def test_metrics_after_a_run_equal_what_was_produced_and_consumed(
     assert value("scrubber_consumer_lag_records") == 0
     assert metric_value(metrics, "scrubber_end_to_end_seconds_count") == len(out)
     assert len(scrubbed) + len(placeholders) == len(values)
+    # One worker: its own process metrics, unlabelled; the build info with the config hash.
+    for name in ("process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds"):
+        assert metric_value(metrics, name) > 0, name
+    assert 'worker="' not in metrics
+    assert metric_value(metrics, "scrubber_build_info", config_hash=parse_config(config).digest())
     _assert_no_leaks(
         [c for m in out + quarantined for c in message_canaries(m)],
         canaries_in(scrubber.logs()),
