@@ -135,7 +135,9 @@ stop_server() {
   if kill -0 "$pid" 2>/dev/null; then
     log "Prometheus ignored SIGTERM for ${STOP_TIMEOUT} s; sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   fi
+  rm -f "$PID_FILE"
 }
 
 cmd_down() {
