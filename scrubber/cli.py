@@ -38,6 +38,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _build_parser() -> argparse.ArgumentParser:
     from scrubber.api import serve
+    from scrubber.gateway import serve as gateway
     from scrubber.log import LOG_LEVELS
     from scrubber.vault import cli as vault_cli
 
@@ -48,6 +49,7 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="for every command of this process (any case)")  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True)
     serve.register(commands)  # serve
+    gateway.register(commands)  # gateway
     vault_cli.register(commands)  # vault access|erase|restore, audit verify
 
     scrub = commands.add_parser("scrub", help="scrub lines from files or stdin to stdout")
@@ -285,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     from scrubber.api import serve
     from scrubber.errors import ConfigError, ScrubberError
+    from scrubber.gateway import serve as gateway
     from scrubber.log import configure_logging
     from scrubber.vault import cli as vault_cli
 
@@ -293,7 +296,7 @@ def _main(argv: list[str] | None) -> int:
     handlers = {
         "scrub": _scrub, "run": _run, "config": _validate, "eval": _eval, "kanon": _kanon,
     }  # fmt: skip
-    handlers |= serve.HANDLERS | vault_cli.HANDLERS
+    handlers |= serve.HANDLERS | vault_cli.HANDLERS | gateway.HANDLERS
     # Input files (scrub, kanon, vault ...; eval's --data) are checked before any work starts.
     if problem := _unreadable([*getattr(args, "files", ()), *getattr(args, "data", ())]):
         print(f"error: {problem}", file=sys.stderr)

@@ -29,6 +29,7 @@ from recognizers.entity_types import (
 from scrubber.config.api import ApiConfig
 from scrubber.config.base import KeySource, SecretSource, Strict, did_you_mean, read_secret
 from scrubber.config.engine import DetectionConfig, LimitsConfig, NerConfig, PolicyConfig
+from scrubber.config.gateway import GatewayConfig
 from scrubber.config.pipeline import KafkaConfig, PipelineConfig, QuarantineConfig, RouteConfig
 from scrubber.config.vault import AccessConfig, ApiKeyConfig, AuditConfig, RoleConfig, VaultConfig
 from scrubber.errors import ConfigError
@@ -36,6 +37,7 @@ from scrubber.operators import KEYED_OPERATORS, Operator, VaultOp
 
 __all__ = [
     "AccessConfig", "ApiConfig", "ApiKeyConfig", "AuditConfig", "Config", "DetectionConfig",
+    "GatewayConfig",
     "KafkaConfig", "KeySource", "LimitsConfig", "NerConfig", "PipelineConfig", "PolicyConfig",
     "QuarantineConfig", "RoleConfig", "RouteConfig", "SecretSource", "VaultConfig", "load_config",
     "parse_config", "read_secret",
@@ -58,6 +60,8 @@ class Config(Strict):
     access: AccessConfig = AccessConfig()
     # `scrubber serve` (see config/api.py).
     api: ApiConfig = ApiConfig()
+    # `scrubber gateway` (see config/gateway.py).
+    gateway: GatewayConfig = GatewayConfig()
 
     @model_validator(mode="after")
     def _keyed_operators_name_known_keys(self) -> Config:
@@ -153,6 +157,7 @@ def _later_defaults() -> dict[tuple[str, ...], Any]:
     their defaults; `*` stands for every key of a mapping (every role)."""
     return {
         ("api",): ApiConfig().model_dump(mode="json"),
+        ("gateway",): GatewayConfig().model_dump(mode="json"),
         ("vault", "audit"): AuditConfig().model_dump(mode="json"),
         ("vault", "random_tokens"): [],
         ("access", "roles", "*", "scrub"): False,

@@ -1,0 +1,100 @@
+"""The restorer: only the book's tokens, tolerated forms, and a stream cut anywhere gives the
+same text as restoring the whole, with nothing emitted that is not final."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scrubber.gateway.restore import Restorer, StreamRestorer, TokenBook, json_escaped
+
+PERSON, EMAIL, OTHER = "<PERSON_1a2b3c4d>", "<EMAIL_ADDRESS_deadbeef>", "<PERSON_99999999>"
+
+
+def _restorer() -> Restorer:
+    book = TokenBook()
+    book.add(PERSON, "Maria Garcia")
+    book.add(EMAIL, 'maria "mg" @example.org')
+    return Restorer(book)
+
+
+def _streamed(restorer: Restorer, pieces: list[str], escape=None) -> tuple[str, list[str]]:
+    stream = StreamRestorer(restorer) if escape is None else StreamRestorer(restorer, escape)
+    outs = []
+    for piece in pieces:
+        outs.append(stream.feed(piece))
+        assert len(stream.held) <= restorer.longest  # at most one token's length held back
+    outs.append(stream.flush())
+    return "".join(outs), outs
+
+
+def test_only_the_books_tokens_are_restored_in_every_tolerated_form() -> None:
+    restorer = _restorer()
+    text = (f"{PERSON} PERSON_1a2b3c4d person_1A2B3C4D <person_1a2b3c4d PERSON_1a2b3c4d> "
+            f"{OTHER} xPERSON_1a2b3c4d PERSON_1a2b3c4d9")
+    assert restorer.restore(text) == (
+        "Maria Garcia Maria Garcia Maria Garcia Maria Garcia Maria Garcia "
+        f"{OTHER} xPERSON_1a2b3c4d PERSON_1a2b3c4d9"
+    )
+    assert restorer.restored == 5
+
+
+def test_an_empty_book_restores_nothing_and_holds_nothing() -> None:
+    restorer = Restorer(TokenBook())
+    assert restorer.restore(PERSON) == PERSON
+    assert StreamRestorer(restorer).feed("<PERS") == "<PERS"
+
+
+def test_json_escaping_keeps_arguments_valid() -> None:
+    arguments = json.dumps({"to": EMAIL, "name": PERSON})
+    restored = _restorer().restore(arguments, json_escaped)
+    assert json.loads(restored) == {"to": 'maria "mg" @example.org', "name": "Maria Garcia"}
+
+
+def test_every_single_cut_through_a_token_is_restored() -> None:
+    restorer = _restorer()
+    text = f"Dear {PERSON}, write to {EMAIL}."
+    whole = restorer.restore(text)
+    for cut in range(len(text) + 1):
+        assert _streamed(restorer, [text[:cut], text[cut:]])[0] == whole
+
+
+def test_one_character_chunks_and_only_a_token_prefix_is_held() -> None:
+    restorer = _restorer()
+    stream = StreamRestorer(restorer)
+    assert stream.feed("Hello ") == "Hello "  # nothing that could start a token: out at once
+    assert stream.feed("<PER") == ""
+    assert stream.held == "<PER"
+    assert stream.feed("SON_1a2b3c4d>!") == "Maria Garcia!"
+    assert stream.feed("<b>bold") == "<b>bold"  # a prefix of no token of the book
+    text = f"x {PERSON} y"
+    assert _streamed(restorer, list(text))[0] == "x Maria Garcia y"
+
+
+def test_a_stream_cut_off_inside_a_token_emits_the_fragment_as_text() -> None:
+    assert _streamed(_restorer(), ["see <PERSON_1a2b"])[0] == "see <PERSON_1a2b"
+
+
+def test_a_pasted_foreign_token_is_never_restored() -> None:
+    assert _streamed(_restorer(), [OTHER[:5], OTHER[5:]])[0] == OTHER
+
+
+_ALPHABET = st.sampled_from(["<", ">", "_", " ", "x", "P", "PERSON_", "1a2b", "3c4d", "person_",
+                             PERSON, EMAIL, OTHER, "EMAIL_ADDRESS_", "dead", "beef", "9", "é"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_ALPHABET, max_size=30).map("".join), st.data())
+def test_any_cut_gives_the_whole_restored_text_and_emits_only_final_text(text: str, data) -> None:
+    restorer = _restorer()
+    whole = restorer.restore(text)
+    cuts = sorted(data.draw(st.sets(st.integers(0, len(text)), max_size=12)))
+    pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    joined, outs = _streamed(restorer, pieces)
+    assert joined == whole
+    emitted = ""
+    for out in outs:  # what has gone out is never taken back: always a prefix of the answer
+        emitted += out
+        assert whole.startswith(emitted)
