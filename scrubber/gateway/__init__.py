@@ -1,0 +1,1 @@
+"""`scrubber gateway`: an OpenAI/Anthropic-compatible proxy (scrub prompts, restore answers)."""
