@@ -71,6 +71,12 @@ def _build_parser() -> argparse.ArgumentParser:
     config_commands = config.add_subparsers(dest="config_command", required=True)
     validate = config_commands.add_parser("validate", help="check a config file; exit 2 if bad")
     validate.add_argument("file", type=Path)
+    recognizers = commands.add_parser("recognizers", help="see docs/recognizers.md")
+    recognizer_commands = recognizers.add_subparsers(dest="recognizers_command", required=True)
+    convert = recognizer_commands.add_parser(
+        "import", help="Presidio's recognizer YAML as `recognizers:` entries, on stdout"
+    )
+    convert.add_argument("file", type=Path, help="a Presidio recognizer-registry YAML file")
 
     evaluate = commands.add_parser("eval", help="precision/recall on span-labelled JSONL")
     evaluate.add_argument("--data", type=Path, required=True, action="append")
@@ -246,8 +252,30 @@ def _validate(args: argparse.Namespace) -> int:
 
     config = load_config(args.file)
     check_startup(config)  # every check serve/run/scrub make at start-up, without connecting
-    print(json.dumps({"valid": True, "file": str(args.file), "config_hash": config.digest()}))
+    report: dict[str, object] = {"valid": True, "file": str(args.file)}
+    report["config_hash"] = config.digest()
+    if notes := config.recognizer_notes():  # honoured differently or ignored: said, not hidden
+        report["notes"] = notes
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+    print(json.dumps(report))
     return 0
+
+
+def _import_recognizers(args: argparse.Namespace) -> int:
+    """Exit 0 when everything was converted, 1 when something is left out (listed on stderr)."""
+    import yaml
+
+    from scrubber.config.presidio import read_registry
+
+    conversion = read_registry(args.file)
+    for note in conversion.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for error in conversion.errors:
+        print(f"not imported: {error}", file=sys.stderr)
+    recognizers = {"recognizers": conversion.recognizers}
+    print(yaml.safe_dump(recognizers, sort_keys=False, allow_unicode=True, width=100), end="")
+    return 1 if conversion.errors else 0
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -295,6 +323,7 @@ def _main(argv: list[str] | None) -> int:
     configure_logging(args.log_format, args.log_level)
     handlers = {
         "scrub": _scrub, "run": _run, "config": _validate, "eval": _eval, "kanon": _kanon,
+        "recognizers": _import_recognizers,
     }  # fmt: skip
     handlers |= serve.HANDLERS | vault_cli.HANDLERS | gateway.HANDLERS
     # Input files (scrub, kanon, vault ...; eval's --data) are checked before any work starts.

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import ValidationError, model_validator
+from pydantic import ValidationError, ValidationInfo, field_validator, model_validator
 
+from recognizers.custom import CustomRecognizer
 from recognizers.entity_types import (
     FIELD_ENTITY_TYPE,
     TIMESTAMP_ENTITY_TYPE,
@@ -31,6 +32,8 @@ from scrubber.config.base import KeySource, SecretSource, Strict, did_you_mean, 
 from scrubber.config.engine import DetectionConfig, LimitsConfig, NerConfig, PolicyConfig
 from scrubber.config.gateway import GatewayConfig
 from scrubber.config.pipeline import KafkaConfig, PipelineConfig, QuarantineConfig, RouteConfig
+from scrubber.config.presidio import ImportedRecognizers, imported
+from scrubber.config.recognizers import RecognizerConfig, recognizer_problems
 from scrubber.config.vault import AccessConfig, ApiKeyConfig, AuditConfig, RoleConfig, VaultConfig
 from scrubber.errors import ConfigError
 from scrubber.operators import KEYED_OPERATORS, Operator, VaultOp
@@ -62,6 +65,44 @@ class Config(Strict):
     api: ApiConfig = ApiConfig()
     # `scrubber gateway` (see config/gateway.py).
     gateway: GatewayConfig = GatewayConfig()
+    # A team's own recognizers (config/recognizers.py, docs/recognizers.md), and Presidio
+    # recognizer-registry files read as they are (config/presidio.py).
+    recognizers: tuple[RecognizerConfig, ...] = ()
+    recognizers_from: tuple[ImportedRecognizers, ...] = ()
+
+    @field_validator("recognizers_from", mode="before")
+    @classmethod
+    def _read_presidio_files(cls, value: Any, info: ValidationInfo) -> Any:
+        return imported(value, (info.context or {}).get("base_dir"))
+
+    @model_validator(mode="after")
+    def _recognizers_can_report(self) -> Config:
+        detection = self.detection
+        if problems := recognizer_problems(
+            self.declared_recognizers(),
+            detection.score_threshold,
+            detection.entities,
+            detection.skip_entities,
+        ):
+            raise ValueError("; ".join(problems))
+        return self
+
+    def declared_recognizers(self) -> list[tuple[str, RecognizerConfig]]:
+        """(where it was declared, entry) for `recognizers:` and every `recognizers_from` file."""
+        found = [("recognizers", entry) for entry in self.recognizers]
+        found += [(f.file, entry) for f in self.recognizers_from for entry in f.recognizers]
+        return found
+
+    def custom_recognizers(self) -> tuple[CustomRecognizer, ...]:
+        """The declared recognizers, compiled (the engine calls this once)."""
+        return tuple(r for where, e in self.declared_recognizers() for r in e.build(where))
+
+    def declared_entity_types(self) -> frozenset[str]:
+        return frozenset(entry.entity_type for _, entry in self.declared_recognizers())
+
+    def recognizer_notes(self) -> list[str]:
+        """What `recognizers_from` files hold that is honoured differently or ignored."""
+        return [note for f in self.recognizers_from for note in f.notes]
 
     @model_validator(mode="after")
     def _keyed_operators_name_known_keys(self) -> Config:
@@ -92,7 +133,9 @@ class Config(Strict):
         redacted); the vault and its roles take every type a token can carry (FIELD too).
         """
         detection = self.detection
-        found = detected_entity_types()
+        declared = self.declared_entity_types()
+        found = detected_entity_types() | declared
+        every = entity_types() | declared
         if detection.redact_timestamps or TIMESTAMP_ENTITY_TYPE in detection.ner.entities:
             found |= {TIMESTAMP_ENTITY_TYPE}
         places: list[tuple[str, Collection[str], frozenset[str]]] = [
@@ -102,11 +145,11 @@ class Config(Strict):
         ]
         if self.vault is not None:
             places += [
-                ("vault.random_tokens", self.vault.random_tokens, entity_types()),
-                ("vault.ttl", [name for name in self.vault.ttl if name != "*"], entity_types()),
+                ("vault.random_tokens", self.vault.random_tokens, every),
+                ("vault.ttl", [name for name in self.vault.ttl if name != "*"], every),
             ]
         places += [
-            (f"access.roles.{name}.reveal", [t for t in role.reveal if t != "*"], entity_types())
+            (f"access.roles.{name}.reveal", [t for t in role.reveal if t != "*"], every)
             for name, role in self.access.roles.items()
         ]
         return places
@@ -164,6 +207,8 @@ def _later_defaults() -> dict[tuple[str, ...], Any]:
         ("access", "roles", "*", "scopes"): ["api"],
         ("detection", "structured_text"): True,
         ("detection", "propagate"): True,
+        ("recognizers",): [],
+        ("recognizers_from",): [],
     }
 
 
@@ -201,13 +246,14 @@ def _yaml_problem(path: Path, exc: yaml.YAMLError) -> str:
     return f"{path}:{mark.line + 1}:{mark.column + 1}: not valid YAML: {problem}{where}"
 
 
-def parse_config(data: Any, source: str = "<config>") -> Config:
+def parse_config(data: Any, source: str = "<config>", base_dir: Path | None = None) -> Config:
+    """`base_dir`: where relative `recognizers_from` paths start (the config file's folder)."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a mapping, got {type(data).__name__}")
     try:
-        return Config.model_validate(data)
+        return Config.model_validate(data, context={"base_dir": base_dir})
     except ValidationError as exc:
         raise ConfigError(f"{source}: {_format_errors(exc)}") from None
 
@@ -227,4 +273,4 @@ def load_config(path: Path | None) -> Config:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(_yaml_problem(path, exc)) from None
-    return parse_config(data, str(path))
+    return parse_config(data, str(path), path.parent)

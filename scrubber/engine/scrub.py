@@ -24,6 +24,7 @@ from scrubber.engine.ner import NerDetector
 from scrubber.engine.object_keys import key_slots, scrub_keys, scrubbed_key
 from scrubber.engine.policy import Policy, ScopedPolicy
 from scrubber.engine.propagation import Propagator
+from scrubber.engine.scoped import ScopedDetectors
 from scrubber.engine.spans import (
     FIELD_SCORE,
     HINT_SCORE,
@@ -118,13 +119,18 @@ class Scrubber:
         proper_nouns = None
         if detection.proper_nouns or detection.propagate:
             proper_nouns = ProperNounRecognizer()
+        custom = config.custom_recognizers()  # `recognizers:`, `recognizers_from:`
         self.detector = Detector(
-            default_recognizers() if recognizers is None else recognizers,
+            (
+                *(default_recognizers() if recognizers is None else recognizers),
+                *(r for r in custom if not r.scoped),
+            ),
             detection,
             config.limits,
             ner,
             proper_nouns if detection.proper_nouns else None,
         )
+        self._scoped = ScopedDetectors([r for r in custom if r.scoped], detection, config.limits)
         self._wanted = frozenset(detection.entities)
         self._allow = frozenset(detection.allow_list)
         self._structured = detection.structured_text
@@ -231,6 +237,8 @@ class Scrubber:
                 record.reason = found
                 continue
             target.add(found if offset == 0 else shifted(found, offset))
+        if self._scoped:
+            self._scoped_pass(owners)
         propagator = self._propagator
         for record in pending:
             if record.reason is None:
@@ -241,6 +249,18 @@ class Scrubber:
                         anything = True
                 if anything and propagator is not None:
                     propagator.propagate(record.targets, record.key_values)
+
+    def _scoped_pass(self, owners: list[_Owner]) -> None:
+        """Configured recognizers limited to formats or fields, over the strings they name."""
+        strings: dict[int, tuple[_Pending, Target, bool]] = {}
+        for record, target, _ in owners:
+            if record.reason is None and record.parsed is not None:
+                strings.setdefault(id(target), (record, target, record.parsed.document is not None))
+        for record, target, offset, found in self._scoped.detect(list(strings.values())):
+            if isinstance(found, Reason):
+                record.reason = record.reason or found
+            elif found:
+                target.add(found if offset == 0 else shifted(found, offset))
 
     def _collect(self, record: _Pending, items: list[TextItem], owners: list[_Owner]) -> None:
         parsed = record.parsed

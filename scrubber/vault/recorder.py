@@ -181,6 +181,8 @@ def scrubber_for(config: Config, environ: Mapping[str, str] | None = None) -> Sc
     command that scrubs builds its engine here, so none forgets the vault."""
     from scrubber.engine import Scrubber  # spaCy: only for the commands that scrub
 
+    for note in config.recognizer_notes():  # names and paths only, never data
+        log.warning("recognizer_not_as_written", note=note)
     engine = Scrubber(config, environ=environ, token_sink=open_recorder(config, environ))
     engine.warm_up()
     return engine
