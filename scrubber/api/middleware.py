@@ -17,7 +17,10 @@ from scrubber.metrics_common import add_build_info, add_process_metrics, zero_se
 from scrubber.vault.tokens import Status
 
 ROUTES = ("/v1/scrub", "/v1/restore", "/v1/subjects/access", "/v1/subjects/erase",
-          "/healthz", "/readyz", "/metrics")  # fmt: skip
+          "/healthz", "/readyz", "/metrics",
+          # api.presidio (scrubber/api/presidio.py)
+          "/analyze", "/anonymize", "/deanonymize", "/recognizers", "/supportedentities",
+          "/anonymizers", "/deanonymizers", "/health")  # fmt: skip
 MESSAGES = {
     400: "the body is not valid JSON",
     401: "an API key is required (Authorization: Bearer <key>)",

@@ -46,7 +46,12 @@ def build_app(config: Config, environ: Mapping[str, str] | None = None) -> FastA
             gatekeeper.vault.erase_listeners.append(engine.token_sink.note_erased)
     access = gatekeeper.access if gatekeeper is not None else AccessControl(config.access, environ)
     large = engines[1] if len(engines) > 1 else None
-    return create_app(config, engines[0], access, gatekeeper, stores, large_engine=large)
+    app = create_app(config, engines[0], access, gatekeeper, stores, large_engine=large)
+    if config.api.presidio.enabled:  # imported only then: presidio-anonymizer's start-up cost
+        from scrubber.api.presidio import mount
+
+        mount(app, config, engines[0])
+    return app
 
 
 def _serve(args: argparse.Namespace) -> int:

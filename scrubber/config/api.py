@@ -1,4 +1,5 @@
-"""Config section of `scrubber serve`: `api:` (request limits, documentation pages)."""
+"""Config section of `scrubber serve`: `api:` (request limits, documentation pages, the
+Presidio-compatible routes)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,19 @@ class ApiLimits(Strict):
     request_deadline_seconds: float = Field(30.0, gt=0, le=600)
 
 
+class PresidioApiConfig(Strict):
+    """The Presidio-compatible routes (/analyze, /anonymize, ...): see docs/presidio-api.md.
+
+    Presidio's own containers answer anyone; here every route but /health needs an API key whose
+    role has `scrub: true` (/analyze is a detection oracle) unless `require_scrub_role: false`.
+    """
+
+    enabled: bool = False
+    require_scrub_role: bool = True
+    # Analyzer results (or anonymizer results) in one /anonymize (/deanonymize) request; more: 422.
+    max_items: int = Field(1000, ge=1, le=100_000)
+
+
 class ApiConfig(Strict):
     """How the HTTP API protects itself and its callers."""
 
@@ -47,3 +61,4 @@ class ApiConfig(Strict):
     # /openapi.json is always served.
     docs: bool = False
     limits: ApiLimits = ApiLimits()
+    presidio: PresidioApiConfig = PresidioApiConfig()
