@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 EVAL_DIR ?= ../shared/eval
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-unit test-slow test-pipeline test-chaos test-dashboard lint format eval bench bench-cli bench-pipeline bench-api soak profile check-structure services-up services-down kafka-up kafka-down pg-up pg-down tools chart-check image image-check lock clean
+.PHONY: help setup demo test test-unit test-slow test-pipeline test-chaos test-dashboard lint format eval bench bench-recognizers bench-cli bench-pipeline bench-api soak profile check-structure services-up services-down kafka-up kafka-down pg-up pg-down tools chart-check image image-check lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -45,8 +45,12 @@ format: setup ## apply ruff's formatter and safe fixes
 eval: setup ## detection quality on ../shared/eval beside vanilla Presidio (slow: minutes)
 	$(BIN)/scrubber eval --baseline presidio $(foreach f,presidio_synth_v2 loghub_typed gitleaks_rule_literals detect_secrets_lines,--data $(EVAL_DIR)/$(f).jsonl)
 
-bench: setup ## engine throughput (scrub_batch) beside vanilla Presidio (prints JSON)
+bench: setup ## engine throughput (scrub_batch) beside vanilla Presidio, then five configured recognizers vs none (prints JSON)
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_custom_recognizers.py
+
+bench-recognizers: setup ## five configured recognizers loaded vs none, same records (prints JSON; target within 10%)
+	$(BIN)/python benchmarks/bench_custom_recognizers.py
 
 bench-cli: setup ## `scrubber scrub` steady state, 1 and 2 workers, beside vanilla Presidio
 	$(BIN)/python benchmarks/bench_scrub_cli.py --records 16000
