@@ -23,6 +23,7 @@ from connectors.stdio import Line, OversizedLine
 from scrubber.config import load_config
 from scrubber.engine import Scrubber
 from scrubber.engine.formats import placeholder
+from scrubber.engine.key_blocks import KeyBlocks, Window
 from scrubber.log import LogFormat, configure_logging
 from scrubber.models import Format, Outcome, Reason
 from scrubber.vault.recorder import scrubber_for
@@ -36,9 +37,11 @@ class BatchOutput:
     quarantined: list[tuple[str, int]] = field(default_factory=list)
 
 
-def scrub_lines(engine: Scrubber, batch: list[Line], fmt: Format) -> BatchOutput:
+def scrub_lines(
+    engine: Scrubber, batch: list[Line], fmt: Format, key_blocks: list[Window | None] | None = None
+) -> BatchOutput:
     records = [line for line in batch if not isinstance(line, OversizedLine)]
-    results = iter(engine.scrub_batch(records, fmt))
+    results = iter(engine.scrub_batch(records, fmt, key_blocks=key_blocks))
     output = BatchOutput([])
     for line in batch:
         if isinstance(line, OversizedLine):
@@ -64,9 +67,14 @@ def _start_worker(config_path: Path | None, log_format: LogFormat, log_level: st
     _worker_engine = scrubber_for(load_config(config_path))
 
 
-def _work(job: tuple[list[Line], Format]) -> BatchOutput:
+def _work(job: tuple[list[Line], Format, list[Window | None]]) -> BatchOutput:
     assert _worker_engine is not None
     return scrub_lines(_worker_engine, *job)
+
+
+def _in_key_blocks(blocks: KeyBlocks, batch: list[Line]) -> list[Window | None]:
+    """The stream's key-block state, advanced here in input order: batches go to any worker."""
+    return blocks.windows([line for line in batch if not isinstance(line, OversizedLine)])
 
 
 def scrub_stream(
@@ -81,8 +89,9 @@ def scrub_stream(
     """Scrubbed batches in input order; closing the generator stops the workers."""
     if workers <= 1:
         local = engine or scrubber_for(load_config(config_path))
+        blocks = KeyBlocks()
         for batch in batches:
-            yield scrub_lines(local, batch, fmt)
+            yield scrub_lines(local, batch, fmt, _in_key_blocks(blocks, batch))
         return
     # N processes on N cores: one BLAS thread each, or they fight over the cores.
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -112,11 +121,12 @@ def _sigint_ignored() -> Iterator[None]:
 
 def _jobs(
     batches: Iterable[list[Line]], fmt: Format, stop: threading.Event
-) -> Iterator[tuple[list[Line], Format]]:
+) -> Iterator[tuple[list[Line], Format, list[Window | None]]]:
     """The batches as jobs, for the pool's task thread: it ends on `stop` even while waiting for
     input (Pool.terminate joins that thread). A failure to read input is raised here, so the
     pool hands it to the parent as the failure of the next result."""
     ready: queue.Queue[list[Line] | Exception | None] = queue.Queue()  # None: no more input
+    blocks = KeyBlocks()
 
     def feed() -> None:
         try:
@@ -136,4 +146,4 @@ def _jobs(
             return
         if isinstance(item, Exception):
             raise item
-        yield item, fmt
+        yield item, fmt, _in_key_blocks(blocks, item)

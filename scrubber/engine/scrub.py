@@ -19,6 +19,7 @@ from scrubber.config import Config
 from scrubber.engine.detection import Detector, TextItem, looks_like_free_text
 from scrubber.engine.formats import ParsedRecord, encode, leaves, parse
 from scrubber.engine.formats import placeholder as placeholder_for
+from scrubber.engine.key_blocks import Window, body_spans
 from scrubber.engine.keys import load_keys
 from scrubber.engine.ner import NerDetector
 from scrubber.engine.object_keys import key_slots, scrub_keys, scrubbed_key
@@ -34,6 +35,7 @@ from scrubber.engine.spans import (
     Span,
     Target,
     inside,
+    merge_spans,
     render,
     shifted,
     span,
@@ -76,6 +78,7 @@ class _Pending:
     replacements: list[Replacement] = field(default_factory=lambda: _NONE_REPLACED)
     targets: list[Target] = field(default_factory=list)
     key_values: list[tuple[str, str]] = field(default_factory=lambda: _NO_KEY_VALUES)
+    key_window: Window | None = None  # the part inside a private key logged line by line
 
     def report(self, replacements: list[Replacement]) -> None:
         counts = dict(self.counts)
@@ -156,21 +159,28 @@ class Scrubber:
         return self.scrub_batch([text], "text")[0].output
 
     def scrub_batch(
-        self, records: Sequence[bytes | str], fmt: Format = "auto", scope: str = DEFAULT_SCOPE
+        self,
+        records: Sequence[bytes | str],
+        fmt: Format = "auto",
+        scope: str = DEFAULT_SCOPE,
+        key_blocks: Sequence[Window | None] | None = None,
     ) -> list[RecordResult]:
         """Scrub many records at once; NER runs once over the batch's free text. Keyed operators
         (hash, token, vault) derive their keys for `scope`: tokens of one scope are not those of
-        another."""
+        another. `key_blocks` (from the source's `KeyBlocks`) says which part of each record
+        lies inside a private key logged line by line: its base64 runs are secrets."""
         policy = self.policy.scoped(scope)
         limits = self.config.limits
         pending: list[_Pending] = []
-        for raw in records:
+        windows = key_blocks if key_blocks is not None else [None] * len(records)
+        for raw, window in zip(records, windows, strict=True):
             head = raw[:1]
             looks_json = fmt == "json" or head in ("{", "[", b"{", b"[")
             try:
                 record = _Pending(parse(raw, fmt, limits.max_record_bytes), looks_json, policy)
             except RecordRejected as rejected:
                 record = _Pending(None, looks_json, policy, rejected.reason)
+            record.key_window = window
             pending.append(record)
         self._scrub_object_keys(pending, policy)
         self._plan(pending)
@@ -249,6 +259,8 @@ class Scrubber:
                         anything = True
                 if anything and propagator is not None:
                     propagator.propagate(record.targets, record.key_values)
+                if record.key_window is not None:
+                    _add_key_body(record, record.key_window)
 
     def _scoped_pass(self, owners: list[_Owner]) -> None:
         """Configured recognizers limited to formats or fields, over the strings they name."""
@@ -383,3 +395,16 @@ class Scrubber:
         return RecordResult(
             output, Outcome.OK, None, dict(record.counts), list(record.replacements)
         )
+
+
+def _add_key_body(record: _Pending, window: Window) -> None:
+    """Every base64 run inside the block is key material. The window is on the record's text;
+    a JSON record inside a block has all its strings read whole."""
+    text_record = record.parsed is not None and record.parsed.document is None
+    for target in record.targets:
+        if not target.searchable:
+            continue  # a field rule already decided this string
+        spans = body_spans(target.text, window if text_record else (0, -1))
+        if spans:  # after settle: a body line is no `key=value` pair to keep the key of
+            found = [Finding(s, e, "SECRET", 1.0, "private_key_block") for s, e in spans]
+            target.spans = merge_spans(target.spans + found)

@@ -37,6 +37,7 @@ from connectors.kafka.clients import (
 from connectors.kafka.transactions import TransactionalProducer, is_fenced, transactional_id_for
 from scrubber.config import Config
 from scrubber.config.pipeline import RouteConfig
+from scrubber.engine.key_blocks import PositionedKeyBlocks, Window
 from scrubber.log import get_logger
 from scrubber.models import Format, Reason, RecordResult
 from scrubber.pipeline.batches import poll_batch
@@ -77,7 +78,11 @@ class BatchScrubber(Protocol):
     def config_hash(self) -> str: ...
 
     def scrub_batch(
-        self, records: Sequence[bytes | str], fmt: Format = "auto"
+        self,
+        records: Sequence[bytes | str],
+        fmt: Format = "auto",
+        *,
+        key_blocks: Sequence[Window | None] | None = None,
     ) -> list[RecordResult]: ...
 
 
@@ -144,18 +149,16 @@ class Pipeline:
         self._metrics = metrics
         self._routes = {topic: route for route in config.routes for topic in route.topics}
         self._tracker = OffsetTracker()
+        self._key_blocks = PositionedKeyBlocks()  # private keys logged line by line
         self._exactly_once = config.pipeline.exactly_once
         self._ledger = Ledger(metrics, config.quarantine.topic, self._tracker, self._exactly_once)
         self._transactional_id = (
             transactional_id_for(config.kafka, worker) if self._exactly_once else None
         )
         make = partial(make_producer, config.kafka, config.pipeline, self._transactional_id)
-        self._transactions: TransactionalProducer | None = None
-        self._plain_producer: Producer | None = None
-        if self._transactional_id is not None:
-            self._transactions = TransactionalProducer(make, self._transactional_id, self._waiting)
-        else:
-            self._plain_producer = make()
+        tid, waiting = self._transactional_id, self._waiting
+        self._transactions = None if tid is None else TransactionalProducer(make, tid, waiting)
+        self._plain_producer: Producer | None = make() if tid is None else None
         self._producer_failed = False
         self._new_consumer = partial(
             make_consumer,
@@ -355,7 +358,7 @@ class Pipeline:
 
     def _scrub_route(self, route: RouteConfig, records: list[KafkaRecord]) -> list[Scrubbed]:
         started = time.perf_counter()
-        scrubbed = scrub_parts(records, route, self._engine.scrub_batch)
+        scrubbed = scrub_parts(records, route, self._engine.scrub_batch, self._key_blocks)
         self._metrics.scrub_seconds.observe(time.perf_counter() - started)
         return scrubbed
 

@@ -17,10 +17,11 @@ import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from connectors.kafka.clients import KafkaRecord
 from scrubber.config.pipeline import QuarantineConfig, RouteConfig
+from scrubber.engine.key_blocks import PositionedKeyBlocks, Window
 from scrubber.models import Format, Outcome, Reason, RecordResult
 
 CONFIG_HEADER = "x-scrubber-config"
@@ -30,6 +31,18 @@ SOURCE_HEADER = "x-scrubber-source"
 
 Headers = tuple[tuple[str, bytes], ...]
 ScrubBatch = Callable[[Sequence[bytes | str], Format], list[RecordResult]]
+
+
+class ScrubValues(Protocol):
+    """The engine's `scrub_batch` as the values of a batch need it: with the key-block state."""
+
+    def __call__(
+        self,
+        records: Sequence[bytes | str],
+        fmt: Format = "auto",
+        *,
+        key_blocks: Sequence[Window | None] | None = None,
+    ) -> list[RecordResult]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +75,22 @@ class Shaped:
 
 
 def scrub_parts(
-    records: Sequence[KafkaRecord], route: RouteConfig, scrub_batch: ScrubBatch
+    records: Sequence[KafkaRecord],
+    route: RouteConfig,
+    scrub_batch: ScrubValues,
+    key_blocks: PositionedKeyBlocks | None = None,
 ) -> list[Scrubbed]:
     """Values in the route's format, then keys and header values as text: at most three
-    engine calls for the whole batch."""
-    results = scrub_batch([r.value or b"" for r in records], route.format)
+    engine calls for the whole batch. `key_blocks` follows private keys logged one line per
+    record through each partition's values."""
+    values = [r.value or b"" for r in records]
+    windows = None
+    if key_blocks is not None:
+        windows = key_blocks.windows(values, [((r.topic, r.partition), r.offset) for r in records])
+    if windows is not None and any(w is not None for w in windows):
+        results = scrub_batch(values, route.format, key_blocks=windows)
+    else:
+        results = scrub_batch(values, route.format)
     keys = _scrub_side_values([r.key for r in records], route.scrub_keys, scrub_batch)
     headers = _scrub_headers(records, route.scrub_headers, scrub_batch)
     return [Scrubbed(*parts) for parts in zip(results, keys, headers, strict=True)]

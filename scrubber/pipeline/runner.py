@@ -25,11 +25,15 @@ from collections.abc import Sequence
 from multiprocessing.queues import Queue
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from scrubber import __version__
 from scrubber.config import load_config
 from scrubber.log import LogFormat, configure_logging, get_logger
 from scrubber.models import Format, Outcome, RecordResult
+
+if TYPE_CHECKING:
+    from scrubber.engine.key_blocks import Window
 
 log = get_logger("scrubber.run")
 PASSTHROUGH_ENV = "SCRUBBER_BENCH_PASSTHROUGH"
@@ -45,6 +49,8 @@ class _Passthrough:
         self,
         records: Sequence[bytes | str],
         fmt: Format = "auto",  # noqa: ARG002  # the engine's signature; format does not matter
+        *,
+        key_blocks: Sequence[Window | None] | None = None,  # noqa: ARG002  # nor key blocks
     ) -> list[RecordResult]:
         return [
             RecordResult(r.decode("utf-8", "replace") if isinstance(r, bytes) else r, Outcome.OK)

@@ -32,7 +32,11 @@ class VaultDownAtFirst:
         self.calls = 0
 
     def scrub_batch(
-        self, records: Sequence[bytes | str], fmt: Format = "auto"
+        self,
+        records: Sequence[bytes | str],
+        fmt: Format = "auto",
+        *,
+        key_blocks: Sequence[tuple[int, int] | None] | None = None,
     ) -> list[RecordResult]:
         del fmt
         self.calls += 1

@@ -207,7 +207,11 @@ class TextEngine:
         self.calls: list[tuple[list[bytes | str], Format]] = []
 
     def scrub_batch(
-        self, records: Sequence[bytes | str], fmt: Format = "auto"
+        self,
+        records: Sequence[bytes | str],
+        fmt: Format = "auto",
+        *,
+        key_blocks: Sequence[tuple[int, int] | None] | None = None,
     ) -> list[RecordResult]:
         self.calls.append((list(records), fmt))
         out = []
