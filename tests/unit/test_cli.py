@@ -193,3 +193,27 @@ def test_validate_refuses_what_serve_refuses(
         check=False,
     )
     assert ok.returncode == 0, ok.stderr
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_key_logged_line_by_line_leaves_no_body_line_across_batches(
+    tmp_path: Path, workers: str
+) -> None:
+    import base64
+    import random
+
+    body = base64.b64encode(random.Random(3).randbytes(1000)).decode()
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]  # the last one short, unpadded
+    prefix = "2024-05-01 12:00:00 ERROR "
+    logged = [f"{prefix}-----BEGIN PRIVATE KEY-----", *(prefix + x for x in lines),
+              f"{prefix}-----END PRIVATE KEY-----", f"{prefix}after the key"]  # fmt: skip
+    source = tmp_path / "key.log"
+    source.write_text("\n".join(logged) + "\n")
+    result = subprocess.run(
+        _scrubber("scrub", "--workers", workers, "--batch-size", "3", str(source)),
+        capture_output=True, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode()
+    assert [x for x in lines if x in out or x in result.stderr.decode()] == []
+    assert out.splitlines()[-1] == f"{prefix}after the key"
