@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from recognizers.base import Finding, PatternRecognizer
+from recognizers.custom import CustomRecognizer
 from scrubber.api.presidio_models import (
     IGNORECASE,
     AdHocRecognizer,
@@ -69,8 +70,11 @@ def engine_candidates(
         name = finding.recognizer
         recognizer = recognizers.get(name)
         if recognizer is not None:
+            # A config's own recognizers can hold what it protects (a deny list of VIP names):
+            # only the built-in patterns, which are public, are shown.
+            shown = None if isinstance(recognizer, CustomRecognizer) else recognizer.pattern
             explanation = AnalysisExplanation(
-                recognizer=name, pattern_name=name, pattern=recognizer.pattern,
+                recognizer=name, pattern_name=name, pattern=shown,
                 original_score=score, score=score,
                 textual_explanation=f"Detected by `{name}` using pattern `{name}`",
                 validation_result=True if recognizer.validator is not None else None,

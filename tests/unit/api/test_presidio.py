@@ -371,3 +371,23 @@ def test_a_presidio_setting_enters_the_config_hash_only_when_set() -> None:
     base = parse_config({}).digest()
     assert parse_config({"api": {"presidio": {"enabled": False}}}).digest() == base
     assert parse_config({"api": {"presidio": {"enabled": True}}}).digest() != base
+
+
+def test_a_configured_recognizer_answers_without_showing_its_pattern() -> None:
+    vip = "Aurelio Quintanilla-Voss"
+    recognizers = [
+        {"name": "order_number", "entity_type": "ORDER_ID", "context": ["order"],
+         "patterns": [{"name": "bare", "regex": "\\b\\d{10}\\b", "score": 0.3}]},
+        {"name": "vip", "entity_type": "PERSON", "deny_list": [vip, "Ottilie Brandtmayer"]},
+    ]  # fmt: skip
+    with TestClient(_app({"enabled": True}, recognizers=recognizers)) as api:
+        body = {"text": f"my order 1234567890 for {vip}", "language": "en",
+                "return_decision_process": True}  # fmt: skip
+        answer = api.post("/analyze", json=body, headers=APP)
+        found = {r["entity_type"]: r for r in answer.json()}
+        assert found["ORDER_ID"]["score"] == pytest.approx(0.65)  # its context word, in the engine
+        assert found["PERSON"]["analysis_explanation"]["recognizer"] == "vip"
+        assert "Brandtmayer" not in answer.text
+        assert all(r["analysis_explanation"]["pattern"] is None for r in found.values())
+        assert "ORDER_ID" in api.get("/supportedentities", headers=APP).json()
+        assert {"order_number", "vip"} <= set(api.get("/recognizers", headers=APP).json())
