@@ -210,7 +210,7 @@ def test_a_key_logged_line_by_line_leaves_no_body_line_across_batches(
     source = tmp_path / "key.log"
     source.write_text("\n".join(logged) + "\n")
     result = subprocess.run(
-        _scrubber("scrub", "--workers", workers, "--batch-size", "3", str(source)),
+        _scrubber("--workers", workers, "--batch-size", "3", str(source)),
         capture_output=True, check=False, cwd=ROOT,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
