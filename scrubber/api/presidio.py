@@ -44,7 +44,6 @@ from scrubber.api.presidio_models import (
 )
 from scrubber.config import Config
 from scrubber.engine import Scrubber
-from scrubber.errors import ConfigError
 from scrubber.log import get_logger
 from scrubber.models import Reason
 
@@ -65,15 +64,6 @@ class PresidioService:
 
     def __init__(self, config: Config, engine: Scrubber) -> None:
         self.settings = config.api.presidio
-        keys = config.access.api_keys.values()
-        if self.settings.require_scrub_role and not any(
-            config.access.roles[k.role].scrub for k in keys
-        ):
-            raise ConfigError(
-                "api.presidio: no API key has a role with `scrub: true`, so every Presidio route "
-                "would answer 401; add one (access.roles, access.api_keys) or set "
-                "api.presidio.require_scrub_role: false"
-            )
         self.max_record_bytes = config.limits.max_record_bytes
         # presidio-anonymizer logs operator names and entities: never into our logs.
         muted = logging.getLogger("presidio-anonymizer")

@@ -183,6 +183,20 @@ class Config(Strict):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _presidio_routes_have_a_caller(self) -> Config:
+        presidio = self.api.presidio
+        keys = self.access.api_keys.values()
+        if presidio.enabled and presidio.require_scrub_role and not any(
+            self.access.roles[k.role].scrub for k in keys if k.role in self.access.roles
+        ):
+            raise ValueError(
+                "api.presidio: no API key has a role with `scrub: true`, so every Presidio route "
+                "would answer 401; add one (access.roles, access.api_keys) or set "
+                "api.presidio.require_scrub_role: false"
+            )
+        return self
+
 
 def _refusal(name: str, allowed: frozenset[str]) -> str:
     if name == FIELD_ENTITY_TYPE:
