@@ -77,6 +77,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "import", help="Presidio's recognizer YAML as `recognizers:` entries, on stdout"
     )
     convert.add_argument("file", type=Path, help="a Presidio recognizer-registry YAML file")
+    explain = commands.add_parser("explain", help="why each value is replaced, or let go")
+    explain.add_argument("--config", type=Path, help="YAML config (default: embedded policy)")
+    explain.add_argument("--format", choices=["auto", "text", "json"], default="auto")
+    explain.add_argument("--json", action="store_true", help="JSON (docs/recognizers.md)")
+    explain.add_argument("record", help="the record to explain, or - for lines from stdin")
 
     evaluate = commands.add_parser("eval", help="precision/recall on span-labelled JSONL")
     evaluate.add_argument("--data", type=Path, required=True, action="append")
@@ -262,6 +267,22 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from scrubber.config import load_config
+    from scrubber.engine import Scrubber
+    from scrubber.engine.explain import explain, render_text
+    from scrubber.operators import MemoryTokenSink
+
+    with _INTERRUPTS.deferred():
+        # Tokens go to a sink in memory: explaining stores nothing in a vault.
+        engine = Scrubber(load_config(args.config), token_sink=MemoryTokenSink())
+    records = sys.stdin.read().splitlines() if args.record == "-" else [args.record]
+    for record in records:
+        explained = explain(engine, record, args.format)
+        print(json.dumps(explained.as_dict()) if args.json else render_text(explained))
+    return 0
+
+
 def _import_recognizers(args: argparse.Namespace) -> int:
     """Exit 0 when everything was converted, 1 when something is left out (listed on stderr)."""
     import yaml
@@ -323,7 +344,7 @@ def _main(argv: list[str] | None) -> int:
     configure_logging(args.log_format, args.log_level)
     handlers = {
         "scrub": _scrub, "run": _run, "config": _validate, "eval": _eval, "kanon": _kanon,
-        "recognizers": _import_recognizers,
+        "recognizers": _import_recognizers, "explain": _explain,
     }  # fmt: skip
     handlers |= serve.HANDLERS | vault_cli.HANDLERS | gateway.HANDLERS
     # Input files (scrub, kanon, vault ...; eval's --data) are checked before any work starts.

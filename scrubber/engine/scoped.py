@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from recognizers.base import Finding
+from recognizers.base import Finding, PatternRecognizer
 from recognizers.custom import CustomRecognizer
 from scrubber.config import DetectionConfig, LimitsConfig
 from scrubber.engine.detection import Detector, TextItem
@@ -33,6 +33,12 @@ class Scope:
         parts = lowered.split(".")
         candidates = [".".join(parts[:n]) for n in range(1, len(parts))] + [lowered]
         return any(rule.fullmatch(c) for rule in self._rules for c in candidates)
+
+    def runs_on(self, path: str, is_json: bool) -> bool:
+        """Does this scope scan the whole string (a JSON leaf, or a text line)?"""
+        if ("json" if is_json else "text") not in self.formats:
+            return False
+        return not self._rules or (is_json and self.names(path))
 
     def pieces(self, target: Target, is_json: bool) -> list[tuple[str, int]]:
         """(text, offset in the target) of what this scope scans in one string."""
@@ -67,6 +73,15 @@ class ScopedDetectors:
 
     def __bool__(self) -> bool:
         return bool(self._groups)
+
+    def recognizers_for(self, path: str, is_json: bool) -> list[PatternRecognizer]:
+        """The scoped recognizers that scan a whole string at `path` (for `scrubber explain`)."""
+        return [
+            r
+            for scope, detector in self._groups
+            if scope.runs_on(path, is_json)
+            for r in detector._recognizers
+        ]
 
     def detect(
         self, strings: Sequence[tuple[Owner, Target, bool]]
