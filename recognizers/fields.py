@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from recognizers.secret_values import is_described, is_filler, is_reference
+from recognizers.secret_values import is_described, is_example, is_filler, is_reference
 
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 
@@ -159,7 +159,37 @@ def value_is_sensitive(value: str, entity_type: str | None = None) -> bool:
     if is_template:
         return False
     if entity_type == "SECRET":
-        if _STAND_IN.fullmatch(stripped.strip("'\"")):
-            return False
-        return not (is_described(stripped) or is_filler(stripped) or is_reference(stripped))
+        return not _secret_stand_in(stripped)
     return True
+
+
+# An HTTP auth scheme before the credential: `Bearer $API_KEY` is as empty as `$API_KEY`.
+_AUTH_SCHEME = re.compile(r"(?i)(?:bearer|basic|token|digest|negotiate|apikey|bot|sso-key)\s+")
+# Shell command substitution: the secret is read from elsewhere (`$(cat /run/secrets/db)`).
+_COMMAND = re.compile(r"`[^`]*`?|\$\([^)]*\)?")
+# `[PASSWORD]`, `[redacted token]`: a bracketed slot name.
+_BRACKETED_SLOT = re.compile(r"\[[A-Za-z][A-Za-z _-]*\]")
+# What may glue stand-ins together: quotes, formatting operators, separators.
+_GLUE = re.compile(r"[\s'\"$%+.,:;()=-]*")
+# A vendor prefix (`glc_`, `AIza`, `xoxb-`) before a body that is one or two characters typed
+# over and over: a filled-in example. Only for token-length values; passwords are never judged so.
+_PREFIXED_RUN = re.compile(r"[A-Za-z]{2,8}[_-]?(.{16,})")
+
+
+def _secret_stand_in(value: str) -> bool:
+    """A secret slot's value that holds no secret: a stand-in, a command that fetches it, a
+    placeholder, a reference, a one- or two-digit flag (`PuttyPassword=0`)."""
+    unquoted = value.strip("'\"")
+    credential = (
+        _AUTH_SCHEME.sub("", unquoted, count=1) if _AUTH_SCHEME.match(unquoted) else unquoted
+    )
+    if (unquoted.isdigit() and len(unquoted) <= 2) or _COMMAND.fullmatch(credential):
+        return True
+    rest = _BRACKETED_SLOT.sub("", _STAND_IN.sub("", credential))
+    if rest != credential and _GLUE.fullmatch(rest):
+        return True  # nothing but stand-ins: `%s`, `"%s" % <key>`, `${A}:${B}`, `[PASSWORD]`
+    if (run := _PREFIXED_RUN.fullmatch(credential)) and len(set(run.group(1).strip("="))) <= 2:
+        return True
+    if is_example(credential):  # AWS's documented `AKIAIOSFODNN7EXAMPLE`
+        return True
+    return is_described(credential) or is_filler(credential) or is_reference(credential)
