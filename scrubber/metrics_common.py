@@ -10,7 +10,8 @@ dashboard against them.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from prometheus_client import (
     GCCollector,
@@ -18,6 +19,7 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
 )
+from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.registry import CollectorRegistry
 
@@ -52,3 +54,28 @@ def zero_series(metric: MetricWrapperBase, label_sets: Iterable[Sequence[str]]) 
 def product(*values: Iterable[str]) -> list[tuple[str, ...]]:
     """Every combination of fixed label values, for `zero_series`."""
     return list(itertools.product(*values))
+
+
+class PluginCostCollector:
+    """`scrubber_recognizer_plugin_calls_total`, `..._seconds_total` and `..._failures_total`
+    per Python plug-in recognizer (label `recognizer`: names from the config), read at each
+    scrape from `costs()` (the engine's `plugins.costs`: objects with calls, seconds, failures).
+    Register it where an engine lives: `registry.register(PluginCostCollector(lambda: ...))`."""
+
+    def __init__(self, costs: Callable[[], Mapping[str, Any]]) -> None:
+        self._costs = costs
+
+    def collect(self) -> Iterator[Metric]:
+        names = (
+            ("calls", "Calls of a Python plug-in recognizer (one per free-text string)"),
+            ("seconds", "Seconds spent in a Python plug-in recognizer"),
+            ("failures", "Calls of a Python plug-in recognizer that raised (record quarantined)"),
+        )
+        costs = self._costs()
+        for field, help_text in names:
+            family = CounterMetricFamily(
+                f"scrubber_recognizer_plugin_{field}", help_text, labels=["recognizer"]
+            )
+            for name, cost in costs.items():
+                family.add_metric([name], float(getattr(cost, field)))
+            yield family

@@ -97,6 +97,10 @@ class Config(Strict):
         """The declared recognizers, compiled (the engine calls this once)."""
         return tuple(r for where, e in self.declared_recognizers() for r in e.build(where))
 
+    def python_recognizers(self) -> list[RecognizerConfig]:
+        """The `python:` plug-in entries (their classes are built by the engine)."""
+        return [entry for entry in self.recognizers if entry.python is not None]
+
     def declared_entity_types(self) -> frozenset[str]:
         return frozenset(entry.entity_type for _, entry in self.declared_recognizers())
 

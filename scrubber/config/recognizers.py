@@ -9,6 +9,7 @@ cannot compile (and the construct), an unknown validator, a field rule that matc
 from __future__ import annotations
 
 import difflib
+import importlib
 import re
 from typing import Any, Literal
 
@@ -83,6 +84,10 @@ class RecognizerConfig(Strict):
     allow_list: tuple[str, ...] = ()
     formats: tuple[Literal["text", "json"], ...] = ()
     fields: tuple[str, ...] = ()
+    # Opt-in plug-in code: a Presidio `EntityRecognizer` subclass (`package.module:Class`),
+    # asked for `entity_type` on free-text strings only; `python_args` go to its constructor.
+    python: str | None = None
+    python_args: dict[str, Any] = {}
 
     @field_validator("entity_type")
     @classmethod
@@ -105,7 +110,11 @@ class RecognizerConfig(Strict):
         return self
 
     def problems(self) -> list[str]:
+        if self.python is not None:
+            return self._plugin_problems()
         found: list[str] = []
+        if self.python_args:
+            found.append("python_args without `python`")
         if not self.patterns and not self.deny_list:
             found.append("give `patterns` or a `deny_list` (or both)")
         for index, pattern in enumerate(self.patterns):
@@ -136,6 +145,17 @@ class RecognizerConfig(Strict):
             after=self.context_words_after,
         )
 
+    def _plugin_problems(self) -> list[str]:
+        data = self.model_dump(exclude_defaults=True)
+        mixed = sorted(set(data) - {"name", "entity_type", "python", "python_args", "allow_list"})
+        if mixed:
+            return [f"a `python` recognizer takes no {', '.join(mixed)} (its class does the work)"]
+        try:
+            plugin_class(str(self.python))
+        except (ImportError, AttributeError, TypeError, ValueError) as exc:
+            return [f"python {self.python!r}: {exc}"]
+        return []
+
     def best_scores(self) -> list[tuple[str, float]]:
         """(what, the highest score it can reach), per pattern and for the deny list."""
         context = self.context_rule()
@@ -147,7 +167,8 @@ class RecognizerConfig(Strict):
         return scores
 
     def build(self, source: str = "config") -> tuple[CustomRecognizer, ...]:
-        """Compiled recognizers: one per pattern, and one for the deny list."""
+        """Compiled recognizers: one per pattern, and one for the deny list (none for a
+        `python` entry: the engine builds its plug-in)."""
         context, allow = self.context_rule(), frozenset(self.allow_list)
 
         def make(**specific: Any) -> CustomRecognizer:
@@ -238,3 +259,17 @@ def recognizer_problems(
         if entry.entity_type in skipped:
             problems.append(f"{label}: {entry.entity_type} is in detection.skip_entities")
     return problems
+
+
+def plugin_class(path: str) -> type:
+    """The `EntityRecognizer` subclass that `package.module:Class` names (imported: plug-in code
+    runs only when a config names it)."""
+    module_name, colon, class_name = path.partition(":")
+    if not colon or not module_name or not class_name.isidentifier():
+        raise ValueError("write it `package.module:Class`")
+    from presidio_analyzer import EntityRecognizer
+
+    found = getattr(importlib.import_module(module_name), class_name)
+    if not (isinstance(found, type) and issubclass(found, EntityRecognizer)):
+        raise TypeError(f"{class_name} is not a presidio_analyzer.EntityRecognizer subclass")
+    return found

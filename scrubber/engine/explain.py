@@ -34,7 +34,7 @@ SCHEMA = "scrubber.explain/1"
 class Candidate:
     """Something a part of the engine found in one string (path "" for a text record)."""
 
-    kind: str  # pattern | ner | proper_nouns | field_rule | key_hint | mention
+    kind: str  # pattern | ner | proper_nouns | python | field_rule | key_hint | mention
     recognizer: str
     entity_type: str
     score: float
@@ -269,6 +269,9 @@ class _Seen:
     def _free_text(self, path: str, text: str, offset: int, free: bool) -> None:
         if not free:
             return
+        plugged = self.engine.plugins.detect(text) if self.engine.plugins else []
+        for f in plugged if isinstance(plugged, list) else []:
+            self.kept.append(self._found("python", path, text, offset, f))
         proper, ner = self.detector._proper_nouns, self.detector._ner
         windows: list[tuple[int, int]] = [(0, len(text))]
         if proper is not None:

@@ -9,17 +9,25 @@ its paths. Its findings join the string's other spans, which are merged as usual
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from recognizers.base import Finding, PatternRecognizer
 from recognizers.custom import CustomRecognizer
 from scrubber.config import DetectionConfig, LimitsConfig
 from scrubber.engine.detection import Detector, TextItem
+from scrubber.engine.formats import ParsedRecord
 from scrubber.engine.policy import _path_regex
-from scrubber.engine.spans import Target
+from scrubber.engine.spans import Target, shifted
 from scrubber.models import Reason
 
 Owner = TypeVar("Owner")
+
+
+class Record(Protocol):
+    """What the engine's pending record offers here: its parse and its failure, if any."""
+
+    parsed: ParsedRecord | None
+    reason: Reason | None
 
 
 class Scope:
@@ -82,6 +90,19 @@ class ScopedDetectors:
             if scope.runs_on(path, is_json)
             for r in detector._recognizers
         ]
+
+    def add_findings(self, owners: Sequence[tuple[Record, Target, int]]) -> None:
+        """Scan the strings of `owners` (the engine's scanned strings) each scope names, and add
+        the findings to their targets (a failure fails the record closed)."""
+        strings: dict[int, tuple[Record, Target, bool]] = {}
+        for record, target, _ in owners:
+            if record.reason is None and record.parsed is not None:
+                strings.setdefault(id(target), (record, target, record.parsed.document is not None))
+        for record, target, offset, found in self.detect(list(strings.values())):
+            if isinstance(found, Reason):
+                record.reason = record.reason or found
+            elif found:
+                target.add(found if offset == 0 else shifted(found, offset))
 
     def detect(
         self, strings: Sequence[tuple[Owner, Target, bool]]

@@ -23,6 +23,7 @@ from scrubber.engine.key_blocks import Window, body_spans
 from scrubber.engine.keys import load_keys
 from scrubber.engine.ner import NerDetector
 from scrubber.engine.object_keys import key_slots, scrub_keys, scrubbed_key
+from scrubber.engine.plugins import Plugins
 from scrubber.engine.policy import Policy, ScopedPolicy
 from scrubber.engine.propagation import Propagator
 from scrubber.engine.scoped import ScopedDetectors
@@ -134,6 +135,7 @@ class Scrubber:
             proper_nouns if detection.proper_nouns else None,
         )
         self._scoped = ScopedDetectors([r for r in custom if r.scoped], detection, config.limits)
+        self.plugins = Plugins(config.python_recognizers(), detection, config.limits)
         self._wanted = frozenset(detection.entities)
         self._allow = frozenset(detection.allow_list)
         self._structured = detection.structured_text
@@ -248,7 +250,9 @@ class Scrubber:
                 continue
             target.add(found if offset == 0 else shifted(found, offset))
         if self._scoped:
-            self._scoped_pass(owners)
+            self._scoped.add_findings(owners)
+        if self.plugins:
+            self.plugins.add_findings(items, owners)
         propagator = self._propagator
         for record in pending:
             if record.reason is None:
@@ -261,18 +265,6 @@ class Scrubber:
                     propagator.propagate(record.targets, record.key_values)
                 if record.key_window is not None:
                     _add_key_body(record, record.key_window)
-
-    def _scoped_pass(self, owners: list[_Owner]) -> None:
-        """Configured recognizers limited to formats or fields, over the strings they name."""
-        strings: dict[int, tuple[_Pending, Target, bool]] = {}
-        for record, target, _ in owners:
-            if record.reason is None and record.parsed is not None:
-                strings.setdefault(id(target), (record, target, record.parsed.document is not None))
-        for record, target, offset, found in self._scoped.detect(list(strings.values())):
-            if isinstance(found, Reason):
-                record.reason = record.reason or found
-            elif found:
-                target.add(found if offset == 0 else shifted(found, offset))
 
     def _collect(self, record: _Pending, items: list[TextItem], owners: list[_Owner]) -> None:
         parsed = record.parsed
