@@ -22,6 +22,7 @@ class Script:
     piece: int = 7
     seed: int | None = None  # random cut points
     write_bytes: int = 0  # SSE bytes written this many at a time (0: one write per event)
+    byte_cuts: list[int] | None = None  # the whole SSE stream written in pieces cut here
     end_after: int | None = None  # close the stream after this many characters of content
     status: int = 200
     delay: float = 0.0  # seconds before each event (a model generating)
@@ -46,6 +47,8 @@ class FakeUpstream:
         upstream = self
 
         class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True  # each write leaves at once (cuts stay cuts)
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -84,23 +87,34 @@ class FakeUpstream:
     def answer(self, handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
         script = self.script
         if script.status >= 400:
-            _json(handler, script.status, {"error": {"message": "slow down", "type": "rate",
-                                                      "code": "rate_limit_exceeded"}})
+            _json(
+                handler,
+                script.status,
+                {"error": {"message": "slow down", "type": "rate", "code": "rate_limit_exceeded"}},
+            )
             return
         text = last_text(body)
         reply = script.reply if script.reply is not None else f"You said: {text}"
         path = handler.path.split("?")[0]
         stream = body.get("stream") is True
         if path == "/v1/embeddings":
-            _json(handler, 200, {"object": "list", "model": body["model"],
-                                 "data": [{"object": "embedding", "index": 0,
-                                           "embedding": [0.1, 0.2]}],
-                                 "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+            _json(
+                handler,
+                200,
+                {
+                    "object": "list",
+                    "model": body["model"],
+                    "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2]}],
+                    "usage": {"prompt_tokens": 1, "total_tokens": 1},
+                },
+            )
             return
-        make = {"/v1/chat/completions": (chat, chat_events),
-                "/v1/completions": (completion, completion_events),
-                "/v1/messages": (message, message_events),
-                "/v1/responses": (response, None)}[path]
+        make = {
+            "/v1/chat/completions": (chat, chat_events),
+            "/v1/completions": (completion, completion_events),
+            "/v1/messages": (message, message_events),
+            "/v1/responses": (response, None),
+        }[path]
         arguments = json.dumps({"text": text}) if script.tool else None
         if not stream:
             _json(handler, 200, make[0](body, reply, arguments))
@@ -109,6 +123,9 @@ class FakeUpstream:
         handler.send_response(200)
         handler.send_header("content-type", "text/event-stream")
         handler.end_headers()
+        if script.byte_cuts is not None:
+            _write_cut("".join(events).encode(), script.byte_cuts, handler)
+            return
         sent = 0
         for event in events:
             if script.delay:
@@ -154,6 +171,15 @@ def last_text(body: dict[str, Any]) -> str:
     return str(content)
 
 
+def _write_cut(data: bytes, cuts: list[int], handler: BaseHTTPRequestHandler) -> None:
+    """`data` in separate writes (and so, most often, separate reads) cut at these offsets."""
+    points = sorted({c for c in cuts if 0 < c < len(data)})
+    for a, b in zip([0, *points], [*points, len(data)], strict=True):
+        handler.wfile.write(data[a:b])
+        handler.wfile.flush()
+        time.sleep(0.0005)  # the reader gets this piece before the next is written
+
+
 def _json(handler: BaseHTTPRequestHandler, status: int, body: Any) -> None:
     data = json.dumps(body).encode()
     handler.send_response(status)
@@ -171,44 +197,87 @@ def _sse(data: Any, event: str | None = None) -> str:
 def chat(body: dict[str, Any], reply: str, arguments: str | None) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": reply}
     if arguments is not None:
-        message["tool_calls"] = [{"id": "call_1", "type": "function",
-                                  "function": {"name": "send", "arguments": arguments}}]
-    return {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": body["model"],
-            "choices": [{"index": 0, "message": message, "finish_reason": "stop",
-                         "logprobs": None}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+        message["tool_calls"] = [
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "send", "arguments": arguments},
+            }
+        ]
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": body["model"],
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
 
 
 def chat_events(body: dict[str, Any], pieces: list[str], arguments: list[str]) -> list[str]:
-    head = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1,
-            "model": body["model"]}
+    head = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": body["model"],
+    }
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
-        return _sse({**head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish,
-                                          "logprobs": None}]})
+        return _sse(
+            {
+                **head,
+                "choices": [
+                    {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+                ],
+            }
+        )
 
     events = [chunk({"role": "assistant", "content": ""})]
     events += [chunk({"content": piece}) for piece in pieces]
     if arguments:
-        events.append(chunk({"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
-                                             "function": {"name": "send", "arguments": ""}}]}))
-        events += [chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
-                   for piece in arguments]
+        events.append(
+            chunk(
+                {
+                    "tool_calls": [
+                        {
+                            "index": 0,
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "send", "arguments": ""},
+                        }
+                    ]
+                }
+            )
+        )
+        events += [
+            chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
+            for piece in arguments
+        ]
     events.append(chunk({}, "tool_calls" if arguments else "stop"))
     return [*events, "data: [DONE]\n\n"]
 
 
 def completion(body: dict[str, Any], reply: str, arguments: str | None) -> dict[str, Any]:
-    return {"id": "cmpl-1", "object": "text_completion", "created": 1, "model": body["model"],
-            "choices": [{"index": 0, "text": reply, "finish_reason": "stop", "logprobs": None}]}
+    return {
+        "id": "cmpl-1",
+        "object": "text_completion",
+        "created": 1,
+        "model": body["model"],
+        "choices": [{"index": 0, "text": reply, "finish_reason": "stop", "logprobs": None}],
+    }
 
 
 def completion_events(body: dict[str, Any], pieces: list[str], arguments: list[str]) -> list[str]:
     def chunk(text: str, finish: str | None = None) -> str:
-        return _sse({"id": "cmpl-1", "object": "text_completion", "created": 1,
-                     "model": body["model"], "choices": [{"index": 0, "text": text,
-                                                          "finish_reason": finish,
-                                                          "logprobs": None}]})
+        return _sse(
+            {
+                "id": "cmpl-1",
+                "object": "text_completion",
+                "created": 1,
+                "model": body["model"],
+                "choices": [{"index": 0, "text": text, "finish_reason": finish, "logprobs": None}],
+            }
+        )
 
     return [*(chunk(p) for p in pieces), chunk("", "stop"), "data: [DONE]\n\n"]
 
@@ -216,41 +285,100 @@ def completion_events(body: dict[str, Any], pieces: list[str], arguments: list[s
 def message(body: dict[str, Any], reply: str, arguments: str | None) -> dict[str, Any]:
     content: list[dict[str, Any]] = [{"type": "text", "text": reply}]
     if arguments is not None:
-        content.append({"type": "tool_use", "id": "toolu_1", "name": "send",
-                        "input": json.loads(arguments)})
-    return {"id": "msg_1", "type": "message", "role": "assistant", "model": body["model"],
-            "content": content, "stop_reason": "end_turn", "stop_sequence": None,
-            "usage": {"input_tokens": 1, "output_tokens": 1}}
+        content.append(
+            {"type": "tool_use", "id": "toolu_1", "name": "send", "input": json.loads(arguments)}
+        )
+    return {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": body["model"],
+        "content": content,
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    }
 
 
 def message_events(body: dict[str, Any], pieces: list[str], arguments: list[str]) -> list[str]:
     start = message(body, "", None) | {"content": [], "stop_reason": None}
-    events = [_sse({"type": "message_start", "message": start}, "message_start"),
-              _sse({"type": "content_block_start", "index": 0,
-                    "content_block": {"type": "text", "text": ""}}, "content_block_start")]
-    events += [_sse({"type": "content_block_delta", "index": 0,
-                     "delta": {"type": "text_delta", "text": p}}, "content_block_delta")
-               for p in pieces]
+    events = [
+        _sse({"type": "message_start", "message": start}, "message_start"),
+        _sse(
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            },
+            "content_block_start",
+        ),
+    ]
+    events += [
+        _sse(
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}},
+            "content_block_delta",
+        )
+        for p in pieces
+    ]
     events.append(_sse({"type": "content_block_stop", "index": 0}, "content_block_stop"))
     if arguments:
-        events.append(_sse({"type": "content_block_start", "index": 1,
-                            "content_block": {"type": "tool_use", "id": "toolu_1",
-                                              "name": "send", "input": {}}},
-                           "content_block_start"))
-        events += [_sse({"type": "content_block_delta", "index": 1,
-                         "delta": {"type": "input_json_delta", "partial_json": p}},
-                        "content_block_delta") for p in arguments]
+        events.append(
+            _sse(
+                {
+                    "type": "content_block_start",
+                    "index": 1,
+                    "content_block": {
+                        "type": "tool_use",
+                        "id": "toolu_1",
+                        "name": "send",
+                        "input": {},
+                    },
+                },
+                "content_block_start",
+            )
+        )
+        events += [
+            _sse(
+                {
+                    "type": "content_block_delta",
+                    "index": 1,
+                    "delta": {"type": "input_json_delta", "partial_json": p},
+                },
+                "content_block_delta",
+            )
+            for p in arguments
+        ]
         events.append(_sse({"type": "content_block_stop", "index": 1}, "content_block_stop"))
-    events.append(_sse({"type": "message_delta", "delta": {"stop_reason": "end_turn",
-                                                           "stop_sequence": None},
-                        "usage": {"output_tokens": 1}}, "message_delta"))
+    events.append(
+        _sse(
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": 1},
+            },
+            "message_delta",
+        )
+    )
     return [*events, _sse({"type": "message_stop"}, "message_stop")]
 
 
 def response(body: dict[str, Any], reply: str, arguments: str | None) -> dict[str, Any]:
-    return {"id": "resp_1", "object": "response", "created_at": 1, "status": "completed",
-            "model": body["model"], "parallel_tool_calls": True, "tool_choice": "auto",
-            "tools": [], "output": [{"type": "message", "id": "msg_1", "status": "completed",
-                                     "role": "assistant",
-                                     "content": [{"type": "output_text", "text": reply,
-                                                  "annotations": []}]}]}
+    return {
+        "id": "resp_1",
+        "object": "response",
+        "created_at": 1,
+        "status": "completed",
+        "model": body["model"],
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "output": [
+            {
+                "type": "message",
+                "id": "msg_1",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": reply, "annotations": []}],
+            }
+        ],
+    }

@@ -8,7 +8,14 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scrubber.gateway.restore import Restorer, StreamRestorer, TokenBook, json_escaped
+from scrubber.gateway.restore import (
+    Escape,
+    Restorer,
+    StreamRestorer,
+    TokenBook,
+    json_escaped,
+    plain,
+)
 
 PERSON, EMAIL, OTHER = "<PERSON_1a2b3c4d>", "<EMAIL_ADDRESS_deadbeef>", "<PERSON_99999999>"
 
@@ -32,8 +39,10 @@ def _streamed(restorer: Restorer, pieces: list[str], escape=None) -> tuple[str, 
 
 def test_only_the_books_tokens_are_restored_in_every_tolerated_form() -> None:
     restorer = _restorer()
-    text = (f"{PERSON} PERSON_1a2b3c4d person_1A2B3C4D <person_1a2b3c4d PERSON_1a2b3c4d> "
-            f"{OTHER} xPERSON_1a2b3c4d PERSON_1a2b3c4d9")
+    text = (
+        f"{PERSON} PERSON_1a2b3c4d person_1A2B3C4D <person_1a2b3c4d PERSON_1a2b3c4d> "
+        f"{OTHER} xPERSON_1a2b3c4d PERSON_1a2b3c4d9"
+    )
     assert restorer.restore(text) == (
         "Maria Garcia Maria Garcia Maria Garcia Maria Garcia Maria Garcia "
         f"{OTHER} xPERSON_1a2b3c4d PERSON_1a2b3c4d9"
@@ -81,20 +90,64 @@ def test_a_pasted_foreign_token_is_never_restored() -> None:
     assert _streamed(_restorer(), [OTHER[:5], OTHER[5:]])[0] == OTHER
 
 
-_ALPHABET = st.sampled_from(["<", ">", "_", " ", "x", "P", "PERSON_", "1a2b", "3c4d", "person_",
-                             PERSON, EMAIL, OTHER, "EMAIL_ADDRESS_", "dead", "beef", "9", "é"])
+_ALPHABET = st.sampled_from(
+    [
+        "<",
+        ">",
+        "_",
+        " ",
+        "x",
+        "P",
+        "PERSON_",
+        "1a2b",
+        "3c4d",
+        "person_",
+        PERSON,
+        EMAIL,
+        OTHER,
+        "EMAIL_ADDRESS_",
+        "dead",
+        "beef",
+        "9",
+        "é",
+    ]
+)
+
+
+def _resolved_spans(
+    restorer: Restorer, text: str, escape: Escape = plain
+) -> list[tuple[int, int, int]]:
+    """(start, end, where its value starts in the whole restored text) of each token the whole
+    text resolves (the reference: restoring the whole, not the stream)."""
+    assert restorer.pattern is not None
+    reference = Restorer(restorer.book)
+    return [(m.start(), m.end(), len(reference.restore(text[: m.start()], escape)))
+            for m in restorer.pattern.finditer(text)]  # fmt: skip
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(_ALPHABET, max_size=30).map("".join), st.data())
-def test_any_cut_gives_the_whole_restored_text_and_emits_only_final_text(text: str, data) -> None:
+@given(st.lists(_ALPHABET, max_size=30).map("".join), st.data(), st.booleans())
+def test_any_cut_gives_the_whole_restored_text_and_emits_no_token_prefix(
+    text: str, data, as_json: bool
+) -> None:
+    """For any way to cut a stream into chunks: the reassembled text equals the whole text
+    restored, and at no chunk boundary has any part of a token gone out before it resolved."""
     restorer = _restorer()
-    whole = restorer.restore(text)
+    escape = json_escaped if as_json else plain
+    whole = restorer.restore(text, escape)
     cuts = sorted(data.draw(st.sets(st.integers(0, len(text)), max_size=12)))
     pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
-    joined, outs = _streamed(restorer, pieces)
+    joined, outs = _streamed(restorer, pieces, escape)
     assert joined == whole
-    emitted = ""
-    for out in outs:  # what has gone out is never taken back: always a prefix of the answer
+    spans = _resolved_spans(restorer, text, escape)
+    emitted, consumed = "", 0
+    for piece, out in zip([*pieces, ""], outs, strict=True):
         emitted += out
+        consumed += len(piece)
+        # What has gone out is never taken back: always a prefix of the restored answer...
         assert whole.startswith(emitted)
+        # ...and a token the input has only begun (its first characters read, not its last)
+        # has not started to go out: nothing at or after its start is emitted yet.
+        for start, end, value_at in spans:
+            if start < consumed < end:
+                assert len(emitted) <= value_at, (text, pieces, emitted)
