@@ -44,6 +44,13 @@ _NAMING = re.compile(
     r"this\s+is|signed|regards,?|sincerely,?|dear)\s+$",
     re.IGNORECASE,
 )
+# The naming phrases that are sentences, never log syntax: they hold in any line, prose or not
+# (`born on 8/5/1989. Her maiden name is Møller`). `name:` and `this is` are left to prose.
+_SENTENCE_NAMING = re.compile(
+    r"\b(?:(?:my|his|her|their|maiden|last|first|full|\w+'s)\s+name\s+is|call\s+me|"
+    r"regards,?|sincerely,?|dear)\s+$",
+    re.IGNORECASE,
+)
 _MULTI_WORD_COUNTRY = re.compile(r"\b(?:" + "|".join(MULTI_WORD_COUNTRIES) + r")\b", re.IGNORECASE)
 # A postcode or house number right after a place at the end of an address line: `Estonia 62488`.
 _TRAILING_NUMBER = re.compile(r"[ ,]+\d{3,6}(?:[- ]\d{2,4})?(?=\s*(?:$|\n|[,.;)]))")
@@ -252,6 +259,7 @@ class ProperNounRecognizer:
             found = self._find(text, tokens)
             return Analysis(found, self._ner_windows(text, tokens, found, prose=True))
         found = self._capitalised_runs(text, tokens, self._is_census_name)
+        found += self._after_sentence_naming(text, tokens)
         return Analysis(found, self._ner_windows(text, tokens, found, prose=False))
 
     def find(self, text: str) -> list[Finding]:
@@ -440,6 +448,18 @@ class ProperNounRecognizer:
                 found.append(
                     self._finding(token.start, self._extend_place(tokens, index), "LOCATION")
                 )
+        return found
+
+    def _after_sentence_naming(self, text: str, tokens: list[_Token]) -> list[Finding]:
+        """Outside prose, only the naming phrases that are sentences (`her maiden name is`)."""
+        if "name" not in text.lower() and not any(
+            t.lowered.rstrip(",") in ("me", "regards", "sincerely", "dear") for t in tokens
+        ):
+            return []
+        found: list[Finding] = []
+        for index, token in enumerate(tokens):
+            if _SENTENCE_NAMING.search(text[max(0, token.start - 24) : token.start]):
+                found.append(self._finding(token.start, self._extend_name(tokens, index), "PERSON"))
         return found
 
     def _opens_place_name(self, tokens: list[_Token], index: int) -> bool:

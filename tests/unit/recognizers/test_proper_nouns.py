@@ -112,3 +112,19 @@ def test_ner_windows_cover_only_undecided_words() -> None:
     covered = " ".join(prose[s:e] for s, e in analysis.ner_windows)
     assert "Hope" in covered  # an English word as a name: NER decides
     assert "Maria Garcia" in {prose[f.start : f.end] for f in analysis.findings}
+
+
+@pytest.mark.parametrize("phrase", ["Her maiden name is", "my name is", "His last name is",
+                                    "Call me", "Kind regards,", "Dear"])  # fmt: skip
+@pytest.mark.parametrize("name", ["Møller", "nyberg", "Hauta-aho", "Oyelaran", "LeBatelier"])
+def test_a_sentence_naming_phrase_names_in_lines_that_are_not_prose(phrase: str, name: str) -> None:
+    """Dates, ids and paths make a line read as a log, not prose; the phrase still holds."""
+    text = f"id=4471 born 11/22/2000 at /srv/x. {phrase} {name}"
+    found = ProperNounRecognizer().analyse(text).findings
+    assert [text[f.start : f.end] for f in found if f.entity_type == "PERSON"] == [name]
+
+
+@pytest.mark.parametrize("line", ["2024-01-01 INFO job=name is_ok=1 path=/a/b",
+                                  "ERROR [main] dear_user_id=77 /var/x", "key=value name=x"])  # fmt: skip
+def test_no_naming_phrase_no_name_in_log_lines(line: str) -> None:
+    assert ProperNounRecognizer().analyse(line).findings == []
