@@ -51,6 +51,11 @@ _SENTENCE_NAMING = re.compile(
     r"regards,?|sincerely,?|dear)\s+$",
     re.IGNORECASE,
 )
+# `says Hauta-aho`, `according to Okafor`: a capitalised word that is no English word, here.
+_REPORTING = re.compile(
+    r"\b(?:says|said|asks|asked|replies|replied|writes|wrote|adds|added|according\s+to)\s+$",
+    re.IGNORECASE,
+)
 _MULTI_WORD_COUNTRY = re.compile(r"\b(?:" + "|".join(MULTI_WORD_COUNTRIES) + r")\b", re.IGNORECASE)
 # A postcode or house number right after a place at the end of an address line: `Estonia 62488`.
 _TRAILING_NUMBER = re.compile(r"[ ,]+\d{3,6}(?:[- ]\d{2,4})?(?=\s*(?:$|\n|[,.;)]))")
@@ -434,7 +439,10 @@ class ProperNounRecognizer:
             after_title = previous in _TITLES and (
                 lowercase_style or self._is_capitalised(token.word) or not english
             )
-            after_naming = _NAMING.search(text[max(0, token.start - 24) : token.start]) is not None
+            before = text[max(0, token.start - 24) : token.start]
+            after_naming = _NAMING.search(before) is not None or (
+                not english and token.word[0].isupper() and _REPORTING.search(before)
+            )
             lower_name = lowercase_style and lowered in self._given and not english
             if after_title or after_naming or lower_name:
                 end = self._extend_name(tokens, index)

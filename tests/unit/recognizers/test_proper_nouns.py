@@ -128,3 +128,15 @@ def test_a_sentence_naming_phrase_names_in_lines_that_are_not_prose(phrase: str,
                                   "ERROR [main] dear_user_id=77 /var/x", "key=value name=x"])  # fmt: skip
 def test_no_naming_phrase_no_name_in_log_lines(line: str) -> None:
     assert ProperNounRecognizer().analyse(line).findings == []
+
+
+@pytest.mark.parametrize("verb", ["says", "said", "asked", "replied", "according to"])
+def test_a_reporting_verb_before_an_unknown_capitalised_word_names_a_person(verb: str) -> None:
+    for name in ("Hauta-aho", "Nwachukwu", "Szczepańska"):
+        text = f"The market is moving in that direction, {verb} {name} in the report."
+        found = ProperNounRecognizer().analyse(text).findings
+        assert name in [text[f.start : f.end] for f in found], (verb, name)
+    kept = f"The market is moving in that direction, {verb} Monday in the report."
+    assert not [
+        f for f in ProperNounRecognizer().analyse(kept).findings if f.entity_type == "PERSON"
+    ]
