@@ -56,6 +56,12 @@ _REPORTING = re.compile(
     r"\b(?:says|said|asks|asked|replies|replied|writes|wrote|adds|added|according\s+to)\s+$",
     re.IGNORECASE,
 )
+_SPEAKER_TURN = re.compile(r":\s*[\"“]")
+_KIN_AFTER = re.compile(
+    r"\s+(?:daughter|son|wife|husband|mother|father|brother|sister|aunt|uncle|niece|nephew|"
+    r"cousin|grandson|granddaughter|grandmother|grandfather|widow|fianc[eé]e?|partner)s?\b",
+    re.IGNORECASE,
+)
 _MULTI_WORD_COUNTRY = re.compile(r"\b(?:" + "|".join(MULTI_WORD_COUNTRIES) + r")\b", re.IGNORECASE)
 # A postcode or house number right after a place at the end of an address line: `Estonia 62488`.
 _TRAILING_NUMBER = re.compile(r"[ ,]+\d{3,6}(?:[- ]\d{2,4})?(?=\s*(?:$|\n|[,.;)]))")
@@ -265,6 +271,7 @@ class ProperNounRecognizer:
             return Analysis(found, self._ner_windows(text, tokens, found, prose=True))
         found = self._capitalised_runs(text, tokens, self._is_census_name)
         found += self._after_sentence_naming(text, tokens)
+        found += self._by_speech(text, tokens)
         return Analysis(found, self._ner_windows(text, tokens, found, prose=False))
 
     def find(self, text: str) -> list[Finding]:
@@ -274,6 +281,7 @@ class ProperNounRecognizer:
     def _find(self, text: str, tokens: list[_Token]) -> list[Finding]:
         found = self._capitalised_runs(text, tokens)
         found += self._by_context(text, tokens)
+        found += self._by_speech(text, tokens)
         found += self._places(text, tokens)
         return found
 
@@ -457,6 +465,28 @@ class ProperNounRecognizer:
                     self._finding(token.start, self._extend_place(tokens, index), "LOCATION")
                 )
         return found
+
+    def _by_speech(self, text: str, tokens: list[_Token]) -> list[Finding]:
+        """Speakers and possessors: they hold in prose and in transcripts alike."""
+        found: list[Finding] = []
+        if ":" not in text and "'s" not in text and "’s" not in text:
+            return found
+        for index, token in enumerate(tokens):
+            if self._speaker_or_kin(text, tokens, index) and not self.is_english(token.lowered):
+                end = token.end - 2 if token.lowered.endswith(("'s", "’s")) else token.end
+                found.append(self._finding(token.start, end, "PERSON"))
+        return found
+
+    def _speaker_or_kin(self, text: str, tokens: list[_Token], index: int) -> bool:
+        """A speaker in a transcript (`tracy: "i'm ..."`, at a line or sentence start) or a
+        possessive before a kinship word (`Amanda's daughter`)."""
+        token = tokens[index]
+        if len(token.lowered) < 3:
+            return False
+        if token.initial and _SPEAKER_TURN.match(text, token.end):
+            return True
+        possessive = token.lowered.endswith(("'s", "’s"))
+        return possessive and _KIN_AFTER.match(text, token.end) is not None
 
     def _after_sentence_naming(self, text: str, tokens: list[_Token]) -> list[Finding]:
         """Outside prose, only the naming phrases that are sentences (`her maiden name is`)."""

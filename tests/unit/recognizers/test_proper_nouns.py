@@ -140,3 +140,17 @@ def test_a_reporting_verb_before_an_unknown_capitalised_word_names_a_person(verb
     assert not [
         f for f in ProperNounRecognizer().analyse(kept).findings if f.entity_type == "PERSON"
     ]
+
+
+@pytest.mark.parametrize("name", ["Koppány", "tracy", "Oyelaran", "Nguyễn"])
+def test_speakers_and_possessors_before_kin_are_people(name: str) -> None:
+    recognizer = ProperNounRecognizer()
+    for text in (f'{name}: "Who are you?" she asked.', f"I'm {name}'s daughter, from 10/2/1990."):
+        found = [text[f.start : f.end] for f in recognizer.analyse(text).findings]
+        assert name in found, text
+
+
+@pytest.mark.parametrize("line", ['Error: "file not found"', 'WARN kafka: "broker down"',
+                                  "the mother's daughter", 'Exception: "NullPointer" thread: "main"'])  # fmt: skip
+def test_log_labels_and_english_possessives_are_not_speakers(line: str) -> None:
+    assert ProperNounRecognizer().analyse(line).findings == []
