@@ -33,7 +33,9 @@ _LOG_WORDS = frozenset(
     error warn warning info debug trace fatal critical exception failed failure success
     request response server client connection session thread process service daemon kernel
     true false null none ok null localhost
-    """.split()
+    string integer boolean object void char byte bytes dict array enum struct interface
+    static final public private protected const
+    """.split()  # the last two lines: code that spaCy's small model reads as people
 )
 
 
