@@ -188,6 +188,16 @@ class Config(Strict):
         return self
 
     @model_validator(mode="after")
+    def _shared_conversations_have_a_vault(self) -> Config:
+        if self.gateway.conversation_store == "vault" and self.vault is None:
+            raise ValueError(
+                "gateway.conversation_store: vault keeps conversation books in the `vault:` "
+                "section's store, sealed with its keys, but there is no `vault:` section (add one "
+                "with `store: postgres` for replicas; see docs/gateway.md)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _presidio_routes_have_a_caller(self) -> Config:
         presidio = self.api.presidio
         keys = self.access.api_keys.values()

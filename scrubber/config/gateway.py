@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from recognizers.entity_types import detected_entity_types
 from scrubber.config.base import Strict, did_you_mean
@@ -40,6 +40,10 @@ class GatewayConfig(Strict):
     conversation_header: str = "x-scrubber-conversation"
     conversation_ttl_seconds: float = Field(3600.0, gt=0)
     max_conversations: int = Field(10_000, ge=1)
+    # Where conversation books live: `memory` (this process; replicas do not share them) or
+    # `vault` (a table of the `vault:` section's store, values sealed with its keys, so replicas
+    # on one PostgreSQL vault restore each other's turns). Needs `scope: conversation`.
+    conversation_store: Literal["memory", "vault"] = "memory"
     # Entity types that refuse the whole request (400, nothing forwarded) instead of a token.
     block: tuple[str, ...] = ()
     # The key (under `keys:`) of the gateway's default policy, `{default: {type: token}}`, used
@@ -49,6 +53,15 @@ class GatewayConfig(Strict):
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     # Other paths forwarded as they are (no scrubbing, no restoring), e.g. `/v1/models`.
     passthrough: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _store_needs_conversations(self) -> GatewayConfig:
+        if self.conversation_store == "vault" and self.scope != "conversation":
+            raise ValueError(
+                "conversation_store: vault keeps conversation books, which only `scope: "
+                "conversation` has; set it, or drop conversation_store"
+            )
+        return self
 
     @field_validator("upstream")
     @classmethod
