@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 EVAL_DIR ?= ../shared/eval
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-unit test-slow test-pipeline test-chaos test-dashboard lint format eval bench bench-recognizers bench-cli bench-pipeline bench-api soak profile check-structure services-up services-down kafka-up kafka-down pg-up pg-down tools chart-check image image-check lock clean
+.PHONY: help setup demo test test-unit test-slow test-pipeline test-chaos test-dashboard lint format eval bench bench-recognizers bench-cli bench-pipeline bench-api bench-gateway soak profile check-structure services-up services-down kafka-up kafka-down pg-up pg-down tools chart-check image image-check lock clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ bench-pipeline: setup kafka-up ## records/s and latency through the local broker
 
 bench-api: setup ## /v1/scrub latency beside per-request Presidio
 	$(BIN)/python benchmarks/bench_api_latency.py
+
+bench-gateway: setup ## scrubber gateway: added latency and time-to-first-chunk overhead at 50 req/s beside a per-request Presidio proxy (prints JSON)
+	$(BIN)/python benchmarks/bench_gateway.py
 
 check-structure: setup ## loghub_json through the CLI: line counts and JSON validity
 	$(BIN)/python benchmarks/check_structure.py $(EVAL_DIR)/loghub_json.jsonl

@@ -13,6 +13,7 @@ any letter case (`person_1A2B3C4D`). A bracketless form must stand alone: `XPERS
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -52,33 +53,47 @@ class TokenBook:
     def bodies(self) -> list[str]:
         return list(self._values)
 
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._values.items())
+
     def __len__(self) -> int:
         return len(self._values)
 
 
+# Any `token` operator output (`<TYPE_hex>`, 8 to 32 hex characters), in every tolerated form;
+# compiled once. A match restores only if its body is in the book (`Restorer.matches`).
+_SHAPE = re.compile(
+    rf"(?:<|(?<![{_WORD}]))(?P<body>[A-Za-z][{_WORD}]*_[0-9A-Fa-f]{{8,32}})(?:>|(?![{_WORD}]))"
+)
+
+
 class Restorer:
-    """The book's tokens, compiled once per answer."""
+    """The book's tokens, for one answer."""
 
     def __init__(self, book: TokenBook) -> None:
         self.book = book
         self.restored = 0  # tokens replaced so far (a metric)
-        bodies = sorted(book.bodies(), key=len, reverse=True)
-        self.pattern: re.Pattern[str] | None = None
-        self.prefixes: frozenset[str] = frozenset()
-        self.longest = 0
-        if bodies:
-            alternatives = "|".join(re.escape(body) for body in bodies)
-            self.pattern = re.compile(
-                rf"(?:<|(?<![{_WORD}]))(?P<body>{alternatives})(?:>|(?![{_WORD}]))", re.IGNORECASE
-            )
-            forms = [f"<{body}>" for body in bodies] + [f"{body}>" for body in bodies]
-            self.prefixes = frozenset(form[:n] for form in forms for n in range(1, len(form) + 1))
-            self.longest = max(len(form) for form in forms)
+        self._bodies = book.bodies()
+        self.pattern: re.Pattern[str] | None = _SHAPE if self._bodies else None
+        self.longest = max((len(body) + 2 for body in self._bodies), default=0)
+
+    @functools.cached_property
+    def prefixes(self) -> frozenset[str]:
+        """Every prefix of `<body>` and `body>` (streams only: what may still become a token)."""
+        forms = [f"<{body}>" for body in self._bodies] + [f"{body}>" for body in self._bodies]
+        return frozenset(form[:n] for form in forms for n in range(1, len(form) + 1))
+
+    def matches(self, text: str, start: int = 0) -> list[re.Match[str]]:
+        """The book's tokens in `text[start:]` (a token-shaped text of no book is not one)."""
+        if self.pattern is None:
+            return []
+        value = self.book.value
+        return [m for m in self.pattern.finditer(text, start) if value(m.group("body"))]
 
     def restore(self, text: str, escape: Escape = plain) -> str:
         if self.pattern is None or not text:
             return text
-        return self.replace_span(text, 0, len(text), list(self.pattern.finditer(text)), escape)
+        return self.replace_span(text, 0, len(text), self.matches(text), escape)
 
     def replace_span(
         self, text: str, start: int, stop: int, matches: list[re.Match[str]], escape: Escape
@@ -124,7 +139,7 @@ class StreamRestorer:
             return piece
         text = self._before + self._held + piece
         base = len(self._before)
-        matches = list(restorer.pattern.finditer(text, base))
+        matches = restorer.matches(text, base)
         cut = len(text)
         last_end = matches[-1].end() if matches else base
         if matches and last_end == len(text) and not text.endswith(">"):
@@ -147,6 +162,6 @@ class StreamRestorer:
         text = self._before + self._held
         base = len(self._before)
         restorer = self._restorer
-        matches = [] if restorer.pattern is None else list(restorer.pattern.finditer(text, base))
+        matches = restorer.matches(text, base)
         self._held = ""
         return restorer.replace_span(text, base, len(text), matches, self._escape)

@@ -43,8 +43,8 @@ class Event:
 def parse_event(raw: bytes) -> Event:
     event = Event()
     data: list[str] = []
-    for line in raw.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n").split(
-        "\n"
+    for line in (
+        raw.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     ):
         name, _, value = line.partition(":")
         value = value.removeprefix(" ")
@@ -58,16 +58,30 @@ def parse_event(raw: bytes) -> Event:
     return event
 
 
-async def sse_events(chunks: AsyncIterator[bytes]) -> AsyncIterator[Event]:
-    """Events as their last byte arrives, however the bytes were cut (UTF-8 included). An
-    event cut off by the end of the stream is dropped, as the SSE specification says."""
-    buffer = b""
-    async for chunk in chunks:
-        buffer += chunk
+class SseParser:
+    """Bytes in, complete events out, however the bytes were cut (UTF-8 included)."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, chunk: bytes) -> list[Event]:
+        buffer = self._buffer + chunk
+        events = []
         while (found := _BOUNDARY.search(buffer)) is not None:
             raw, buffer = buffer[: found.start()], buffer[found.end() :]
             if raw.strip():
-                yield parse_event(raw)
+                events.append(parse_event(raw))
+        self._buffer = buffer
+        return events
+
+
+async def sse_events(chunks: AsyncIterator[bytes]) -> AsyncIterator[Event]:
+    """Events as their last byte arrives. An event cut off by the end of the stream is dropped,
+    as the SSE specification says."""
+    parser = SseParser()
+    async for chunk in chunks:
+        for event in parser.feed(chunk):
+            yield event
 
 
 Key = tuple[Any, ...]
@@ -80,17 +94,22 @@ class Adapter:
         self.restorer = restorer
         self._streams: dict[Key, StreamRestorer] = {}
         self.template: dict[str, Any] = {}
+        self._changed = False  # the event being read needs writing anew
 
     def feed(self, key: Key, text: str, as_json: bool = False) -> str:
         stream = self._streams.get(key)
         if stream is None:
             escape = json_escaped if as_json else plain
             stream = self._streams[key] = StreamRestorer(self.restorer, escape)
-        return stream.feed(text)
+        out = stream.feed(text)
+        self._changed = self._changed or out != text
+        return out
 
     def flush(self, key: Key) -> str:
         stream = self._streams.pop(key, None)
-        return "" if stream is None else stream.flush()
+        rest = "" if stream is None else stream.flush()
+        self._changed = self._changed or bool(rest)
+        return rest
 
     def held_keys(self) -> list[Key]:
         return [key for key, stream in self._streams.items() if stream.held]
@@ -104,7 +123,10 @@ class Adapter:
             return [event]  # not ours to read; it carries no token we minted as JSON text
         if not isinstance(data, dict):
             return [event]
+        self._changed = False
         out = self.on_data(event.name, data)
+        if len(out) == 1 and out[0][1] is data and not self._changed:
+            return [event]  # nothing restored or held: the event as it came
         return [Event(json.dumps(item, ensure_ascii=False), name) for name, item in out]
 
     def on_data(self, name: str | None, data: dict[str, Any]) -> list[tuple[str | None, Any]]:

@@ -29,6 +29,10 @@ class Script:
     tool: bool = False  # answer with a tool call whose arguments carry the text
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # a burst of new connections queues instead of being reset
+
+
 @dataclass
 class Received:
     path: str
@@ -67,7 +71,7 @@ class FakeUpstream:
                 upstream.received.append(Received(self.path, dict(self.headers), None, b""))
                 _json(self, 200, {"object": "list", "data": [{"id": "fake-model"}]})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server = _Server(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -119,10 +119,9 @@ def _resolved_spans(
 ) -> list[tuple[int, int, int]]:
     """(start, end, where its value starts in the whole restored text) of each token the whole
     text resolves (the reference: restoring the whole, not the stream)."""
-    assert restorer.pattern is not None
     reference = Restorer(restorer.book)
     return [(m.start(), m.end(), len(reference.restore(text[: m.start()], escape)))
-            for m in restorer.pattern.finditer(text)]  # fmt: skip
+            for m in restorer.matches(text)]  # fmt: skip
 
 
 @settings(max_examples=400, deadline=None)
