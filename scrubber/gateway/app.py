@@ -27,7 +27,9 @@ from starlette.routing import Route
 
 from scrubber.config import Config
 from scrubber.engine import Scrubber
+from scrubber.errors import VaultUnavailable
 from scrubber.gateway import messages
+from scrubber.gateway.conversations import ConversationBooks, MemoryBooks
 from scrubber.gateway.messages import Walker, restore_tree
 from scrubber.gateway.metrics import GatewayMetrics, status_class
 from scrubber.gateway.restore import Restorer, TokenBook
@@ -37,7 +39,7 @@ from scrubber.gateway.streams import (
     AnthropicAdapter,
     ChoicesAdapter,
     ResponsesAdapter,
-    sse_events,
+    SseParser,
 )
 from scrubber.gateway.upstream import Upstream
 from scrubber.log import get_logger
@@ -76,11 +78,14 @@ def api_error(family: Family, status: int, code: str, message: str) -> JSONRespo
 class Gateway:
     """What the routes share, kept on `app.state.gateway`."""
 
-    def __init__(self, config: Config, engine: Scrubber, upstream: Upstream) -> None:
+    def __init__(
+        self, config: Config, engine: Scrubber, upstream: Upstream,
+        conversations: ConversationBooks | None = None,
+    ) -> None:  # fmt: skip
         self.config = config.gateway
         self.scrubber = RequestScrubber(engine, config.gateway)
         self.upstream = upstream
-        self.conversations = Conversations(
+        self.conversations = conversations or MemoryBooks(
             config.gateway.conversation_ttl_seconds, config.gateway.max_conversations
         )
         self.metrics = GatewayMetrics(config.digest())
@@ -90,6 +95,7 @@ class Gateway:
         try:
             body = await self._read_json(request)
             scrubbed = await self.scrubber.scrub(api.walker(body))
+            book = await self._book(request, scrubbed.book)
         except Refusal as refusal:
             counter = self.metrics.blocked if refusal.code == "blocked" else self.metrics.refused
             if refusal.code in ("blocked", "scrub_failed", "scrub_deadline"):
@@ -98,7 +104,7 @@ class Gateway:
                                                         refusal.message), refusal.code)  # fmt: skip
         for name, count in scrubbed.counts.items():
             self.metrics.entities.labels(name).inc(count)
-        restorer = Restorer(self._book(request, scrubbed.book))
+        restorer = Restorer(book)
         payload = json.dumps(body, ensure_ascii=False).encode()
         sent = time.monotonic()
         try:
@@ -133,15 +139,19 @@ class Gateway:
         answer = Response(content, response.status_code, Upstream.response_headers(response))
         return self._done("passthrough", started, answer)
 
-    def _book(self, request: Request, minted: TokenBook) -> TokenBook:
+    async def _book(self, request: Request, minted: TokenBook) -> TokenBook:
         """This request's tokens, and in conversation scope those of its conversation."""
         conversation = request.headers.get(self.config.conversation_header)
         if self.config.scope != "conversation" or not conversation:
             return minted
         credential = request.headers.get("authorization") or request.headers.get("x-api-key") or ""
-        book = self.conversations.book(Conversations.key(credential, conversation[:256]))
-        book.update(minted)
-        return book
+        try:
+            return await self.conversations.exchange(
+                Conversations.key(credential, conversation[:256]), minted
+            )
+        except VaultUnavailable:
+            raise Refusal(503, "conversation_store_unavailable", "the conversation store cannot "
+                          "be reached; nothing was forwarded") from None  # fmt: skip
 
     async def _read_body(self, request: Request) -> bytes:
         limit = self.config.max_body_bytes
@@ -193,21 +203,23 @@ class Gateway:
                         arrived.append(time.monotonic())
                     yield chunk
 
-            first = True
+            first, parser = True, SseParser()
             try:
-                async for event in sse_events(chunks()):
-                    for out in adapter.on_event(event):
-                        if first and arrived:
-                            first = False
-                            overhead = before + time.monotonic() - arrived[0]
-                            metrics.first_byte.labels(route).observe(overhead)
-                        yield out.encode()
-                for out in adapter.finish():
-                    yield out.encode()
+                async for chunk in chunks():  # one write per read, whatever events it held
+                    out = b"".join(
+                        o.encode() for e in parser.feed(chunk) for o in adapter.on_event(e)
+                    )
+                    if not out:
+                        continue
+                    if first:
+                        first = False
+                        overhead = before + time.monotonic() - arrived[0]
+                        metrics.first_byte.labels(route).observe(overhead)
+                    yield out
+                yield b"".join(event.encode() for event in adapter.finish())
             except httpx.HTTPError as exc:  # the upstream broke off: what is held goes out
                 log.warning("upstream_stream_broken", route=route, error=type(exc).__name__)
-                for out in adapter.finish():
-                    yield out.encode()
+                yield b"".join(event.encode() for event in adapter.finish())
             finally:
                 await response.aclose()  # a client that went away cancels the upstream request
                 metrics.restored.labels(route).inc(adapter.restorer.restored)

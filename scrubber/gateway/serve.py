@@ -52,12 +52,14 @@ def gateway_config(config: Config) -> Config:
 def build_app(config: Config, environ: Mapping[str, str] | None = None) -> Starlette:
     from scrubber.engine import Scrubber
     from scrubber.gateway.app import Gateway, create_app
+    from scrubber.gateway.conversations import conversation_books
     from scrubber.gateway.upstream import Upstream
 
     config = gateway_config(config)
     engine = Scrubber(config, environ=environ)
     engine.warm_up()
-    return create_app(Gateway(config, engine, Upstream(config.gateway)))
+    books = conversation_books(config, environ)
+    return create_app(Gateway(config, engine, Upstream(config.gateway), books))
 
 
 def _gateway(args: argparse.Namespace) -> int:
