@@ -60,9 +60,10 @@ class PluginCostCollector:
     """`scrubber_recognizer_plugin_calls_total`, `..._seconds_total` and `..._failures_total`
     per Python plug-in recognizer (label `recognizer`: names from the config), read at each
     scrape from `costs()` (the engine's `plugins.costs`: objects with calls, seconds, failures).
-    Register it where an engine lives: `registry.register(PluginCostCollector(lambda: ...))`."""
+    Register it where an engine lives: `registry.register(PluginCostCollector(lambda: ...))`;
+    given several engines' `costs`, it exports their sums."""
 
-    def __init__(self, costs: Callable[[], Mapping[str, Any]]) -> None:
+    def __init__(self, *costs: Callable[[], Mapping[str, Any]]) -> None:
         self._costs = costs
 
     def collect(self) -> Iterator[Metric]:
@@ -71,11 +72,15 @@ class PluginCostCollector:
             ("seconds", "Seconds spent in a Python plug-in recognizer"),
             ("failures", "Calls of a Python plug-in recognizer that raised (record quarantined)"),
         )
-        costs = self._costs()
+        tables = [costs() for costs in self._costs]
         for field, help_text in names:
             family = CounterMetricFamily(
                 f"scrubber_recognizer_plugin_{field}", help_text, labels=["recognizer"]
             )
-            for name, cost in costs.items():
-                family.add_metric([name], float(getattr(cost, field)))
+            totals: dict[str, float] = {}
+            for table in tables:
+                for name, cost in table.items():
+                    totals[name] = totals.get(name, 0.0) + float(getattr(cost, field))
+            for name, total in totals.items():
+                family.add_metric([name], total)
             yield family

@@ -41,14 +41,20 @@ NEAR_MISSES = ("EMP-12345670", "5822000097", ALLOWED)
 # Entity types found in RECORDS, with how many of each.
 FOUND = {"EMPLOYEE_ID": 1, "ORDER_ID": 1, "PERSON": 2, "PROJECT_CODE": 3, "INTERNAL_HOST": 1}
 
+# A Python plug-in beside the five, matching nothing in RECORDS: its calls show in /metrics.
+PLUGIN = {"name": "codenames", "entity_type": "CODENAME",
+          "python": "tests.unit.engine.plugin_recognizers:CodenameRecognizer",
+          "python_args": {"words": ["zorblax"]}}  # fmt: skip
+
 TOKEN = re.compile(r"<PROJECT_CODE_[0-9a-f]{8}>")
 
 
-def five_recognizers(folder: Path) -> dict[str, Any]:
+def five_recognizers(folder: Path, plugin: bool = False) -> dict[str, Any]:
     """write_config's config as a dict (its presidio.yaml written into `folder`: a config
-    written there finds it), with ALLOWED on detection.allow_list."""
+    written there finds it), with ALLOWED on detection.allow_list, and PLUGIN if asked."""
     config: dict[str, Any] = yaml.safe_load(write_config(folder).read_text("utf-8"))
     assert "detection" not in config
+    config["recognizers"] += [PLUGIN] if plugin else []
     return {**config, "detection": {"allow_list": [ALLOWED]}}
 
 

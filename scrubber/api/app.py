@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 import anyio
@@ -49,6 +49,7 @@ from scrubber.config import Config
 from scrubber.engine import Scrubber
 from scrubber.errors import AccessDenied, VaultUnavailable
 from scrubber.log import get_logger
+from scrubber.metrics_common import PluginCostCollector
 from scrubber.models import Format, Outcome, Reason, RecordResult, Replacement
 from scrubber.operators import KEYED_OPERATORS
 from scrubber.vault.access import AccessControl, Gatekeeper, Origin, Principal
@@ -105,6 +106,10 @@ class _Service:
         self.lanes = Lanes(config.api.limits, engine, large_engine)
         self.rates = Rates(config.api.limits)
         self.metrics = ApiMetrics(config.digest(), self.lanes)
+        # Python plug-in recognizers' calls, seconds and failures, summed over the lanes' engines.
+        plugged = [e for e in (engine, large_engine) if e is not None and e.plugins]
+        if plugged:
+            self.metrics.registry.register(PluginCostCollector(*map(_plugin_costs, plugged)))
 
     @property
     def gatekeeper(self) -> Gatekeeper:
@@ -148,6 +153,10 @@ class _Service:
                     )
                 raise Refused(429, "rate_limited", "bad_keys_per_minute", attempt.retry_after)
         self.rates.take(limit, f"key:{caller.name}" if caller else f"address:{client}")
+
+
+def _plugin_costs(engine: Scrubber) -> Callable[[], Mapping[str, Any]]:
+    return lambda: engine.plugins.costs
 
 
 async def _in_thread(work: Callable[[], T]) -> T:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -32,6 +32,7 @@ from prometheus_client import (
 from scrubber.metrics_common import (
     FENCED_HELP,
     FENCED_NAME,
+    PluginCostCollector,
     add_build_info,
     add_process_metrics,
     product,
@@ -162,6 +163,11 @@ class PipelineMetrics:
 
     def alive(self, stale_after: float = 60.0) -> bool:
         return time.monotonic() - self.heartbeat < stale_after
+
+    def plugin_costs(self, costs: Callable[[], Mapping[str, Any]]) -> None:
+        """Export the engine's Python plug-in recognizer costs (PluginCostCollector): counters,
+        so under `run --workers N` the parent's sum over the workers is the pod's."""
+        self.registry.register(PluginCostCollector(costs))
 
     def partitions(self, count: int) -> None:
         self.assigned_partitions.set(count)

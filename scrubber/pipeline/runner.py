@@ -100,7 +100,9 @@ def run_worker(
         log.warning("passthrough_records_not_scrubbed", env=PASSTHROUGH_ENV)
         engine = _Passthrough()
     else:
-        engine = scrubber_for(config)
+        engine = plugged = scrubber_for(config)
+        if plugged.plugins:
+            metrics.plugin_costs(lambda: plugged.plugins.costs)
     pipeline = Pipeline(config, engine, metrics, worker=index)
     log.info("worker_started", worker=index, config_hash=config.digest(), metrics_port=metrics_port)
     try:

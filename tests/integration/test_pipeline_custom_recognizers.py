@@ -2,7 +2,8 @@
 benchmarks/bench_custom_recognizers.py (`write_config`): each one's values replaced, the new
 PROJECT_CODE type tokenized by the policy (one token per value, across both workers), the
 near-misses (a failing check digit, no context word, an allow-listed value) kept, and no planted
-value in the output, the quarantine, the logs or /metrics, which count every entity type."""
+value in the output, the quarantine, the logs or /metrics, which count every entity type and
+the calls of a Python plug-in configured beside them (summed over the workers)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from benchmarks.bench_custom_recognizers import TOKEN_KEY_ENV
 from tests.custom_recognizers import (
     FOUND,
     NEAR_MISSES,
+    PLUGIN,
     RECORDS,
     assert_tokens_per_value,
     five_recognizers,
@@ -23,6 +25,7 @@ from tests.custom_recognizers import (
     project_tokens,
 )
 from tests.integration.conftest import (
+    REPO_ROOT,
     Headers,
     Kafka,
     ScrubberProcess,
@@ -43,12 +46,16 @@ def test_run_uses_the_five_recognizers_and_nothing_planted_leaks(
     keyed: list[tuple[bytes | None, bytes, Headers]] = [
         (f"record-{i}".encode(), text.encode(), []) for i, (text, _) in enumerate(RECORDS)
     ]
-    kafka.produce(source, keyed, spread=2)  # both workers get records
     config = pipeline_config(
         kafka.bootstrap, f"it-group-{source}", source, output, quarantine,
-        extra=five_recognizers(tmp_path),  # presidio.yaml beside the config `scrubbers` writes
+        extra=five_recognizers(tmp_path, plugin=True),  # beside the config `scrubbers` writes
     )  # fmt: skip
-    scrubber = scrubbers(config, workers=2, env={TOKEN_KEY_ENV: key("custom recognizers run")})
+    # PYTHONPATH: the plug-in's module is in tests/, and the `scrubber` script does not add
+    # the working directory to sys.path.
+    env = {TOKEN_KEY_ENV: key("custom recognizers run"), "PYTHONPATH": str(REPO_ROOT)}
+    scrubber = scrubbers(config, workers=2, env=env)
+    scrubber.wait_ready()  # each worker holds one partition: records 4 and 5 meet different ones
+    kafka.produce(source, keyed, spread=2)
     kafka.wait_committed(config["kafka"]["group_id"], source, alive=scrubber.assert_alive)
     deadline = time.monotonic() + 30
     while scrubber.metric("scrubber_workers", state="reporting") < 2:
@@ -69,4 +76,8 @@ def test_run_uses_the_five_recognizers_and_nothing_planted_leaks(
         assert found == count, entity
     assert metric_value(metrics, "scrubber_entities_total", entity_type="PROJECT_CODE",
                         operator="token") == 3  # fmt: skip
+    # The plug-in's calls, summed over the workers by the parent.
+    plugin = {"recognizer": PLUGIN["name"]}
+    assert metric_value(metrics, "scrubber_recognizer_plugin_calls_total", **plugin) > 0
+    assert metric_value(metrics, "scrubber_recognizer_plugin_failures_total", **plugin) == 0
     assert leaked(*outputs, scrubber.logs(), metrics) == []

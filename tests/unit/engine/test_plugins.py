@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from scrubber.config import parse_config
 from scrubber.engine import Scrubber
 from scrubber.engine.explain import explain
+from scrubber.engine.plugins import PluginCost
 from scrubber.errors import ConfigError
 from scrubber.metrics_common import PluginCostCollector
 from scrubber.models import Outcome, Reason
@@ -57,6 +58,19 @@ def test_its_cost_is_counted_and_exported(plugged: Scrubber) -> None:
     exported = generate_latest(registry).decode()
     assert 'scrubber_recognizer_plugin_calls_total{recognizer="codenames"}' in exported
     assert "scrubber_recognizer_plugin_seconds_total" in exported
+
+
+def test_the_collector_sums_several_engines_costs() -> None:
+    """`serve` has an engine per lane: one series per plug-in, their sum."""
+    first = {"codenames": PluginCost(3, 0.25, 1), "tickets": PluginCost(1, 0.5, 0)}
+    second = {"codenames": PluginCost(2, 0.5, 0)}
+    registry = CollectorRegistry()
+    registry.register(PluginCostCollector(lambda: first, lambda: second))
+    value = registry.get_sample_value
+    assert value("scrubber_recognizer_plugin_calls_total", {"recognizer": "codenames"}) == 5
+    assert value("scrubber_recognizer_plugin_seconds_total", {"recognizer": "codenames"}) == 0.75
+    assert value("scrubber_recognizer_plugin_failures_total", {"recognizer": "codenames"}) == 1
+    assert value("scrubber_recognizer_plugin_calls_total", {"recognizer": "tickets"}) == 1
 
 
 def test_explain_names_it(plugged: Scrubber) -> None:
