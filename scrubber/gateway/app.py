@@ -277,7 +277,18 @@ def create_app(gateway: Gateway) -> Starlette:
         return gateway._done("other", time.monotonic(), error, "not_found")
 
     async def healthz(_: Request) -> Response:
+        """Liveness: the process and its event loop answer."""
         return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        """Readiness: the engine is loaded (before the app exists) and the conversation store
+        answers (`conversation_store: vault`); 503 takes the pod out of the Service."""
+        try:
+            await gateway.conversations.ping()
+        except VaultUnavailable:
+            return api_error("openai", 503, "conversation_store_unavailable",
+                             "the conversation store cannot be reached")  # fmt: skip
+        return JSONResponse({"status": "ready"})
 
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(gateway.metrics.registry), media_type=CONTENT_TYPE_LATEST)
@@ -285,7 +296,7 @@ def create_app(gateway: Gateway) -> Starlette:
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
     app = Starlette(
         routes=[
-            Route("/healthz", healthz), Route("/readyz", healthz), Route("/metrics", metrics),
+            Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics),
             Route("/{path:path}", route, methods=methods),
         ],
         lifespan=_lifespan,

@@ -80,6 +80,9 @@ class ConversationBooks(Protocol):
     async def exchange(self, key: str, minted: TokenBook) -> TokenBook:
         """Note this turn's tokens; the conversation's whole book (this turn's included)."""
 
+    async def ping(self) -> None:
+        """Raise `VaultUnavailable` when the books cannot be reached (/readyz)."""
+
 
 class MemoryBooks:
     """Books in this process (`Conversations`: TTL and least-recently-used bound)."""
@@ -91,6 +94,9 @@ class MemoryBooks:
         book = self._books.book(key)
         book.update(minted)
         return book
+
+    async def ping(self) -> None:
+        return None
 
 
 class SharedBooks:
@@ -108,6 +114,9 @@ class SharedBooks:
 
     async def exchange(self, key: str, minted: TokenBook) -> TokenBook:
         return await asyncio.to_thread(self._exchange, key, minted)
+
+    async def ping(self) -> None:
+        await asyncio.to_thread(self._store.ping)
 
     def _exchange(self, key: str, minted: TokenBook) -> TokenBook:
         version = self._keyring.active
