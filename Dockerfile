@@ -70,9 +70,10 @@ ENV PATH=/opt/scrubber/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /var/lib/scrubber
 VOLUME ["/var/lib/scrubber"]
 USER 10001:10001
-# 9400: Prometheus metrics, /healthz, /readyz of `scrubber run`; 8080: `scrubber serve`.
+# 9400: Prometheus metrics, /healthz, /readyz of `scrubber run`; 8080: `scrubber serve` or
+# `scrubber gateway`.
 EXPOSE 9400 8080
-# /healthz of the mode PID 1 runs (serve: --port, run: --metrics-port): scripts/healthcheck.py.
+# /healthz of the mode PID 1 runs (serve, gateway: --port; run: --metrics-port): scripts/healthcheck.py.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=90s --retries=3 CMD ["scrubber-healthcheck"]
 ENTRYPOINT ["scrubber"]
 CMD ["run", "--config", "/etc/scrubber/config.yaml"]

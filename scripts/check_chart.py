@@ -32,21 +32,38 @@ from typing import Any
 import yaml
 
 from scrubber.config import parse_config
+from scrubber.gateway.serve import gateway_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "helm"
 CONFIG_PATH = "/etc/scrubber/config.yaml"
 WORKDIR = "/var/lib/scrubber"
 KUBE_VERSIONS = ("1.27.0", "1.37.0")  # Chart.yaml kubeVersion's floor, and the newest schemas
-MODES = ("run", "serve")
+MODES = ("run", "serve", "gateway")
+# What a mode needs besides the chart's defaults to render at all (gateway: its upstream).
+MODE_ARGS: dict[str, list[str]] = {
+    "run": [],
+    "serve": [],
+    "gateway": ["--set", "config.gateway.upstream=https://llm.example.com"],
+}
 # name -> helm template arguments (values files are relative to the repository)
 SCENARIOS: dict[str, list[str]] = {
     "run": [],
     "serve": ["--set", "mode=serve"],
+    "gateway": [
+        "--set",
+        "mode=gateway",
+        *MODE_ARGS["gateway"],
+        "--set",
+        "config.keys.default.file=/var/run/secrets/scrubber/token.key",
+        "--set",
+        "keys.existingSecret=scrubber-keys",
+    ],
     "run-everything": ["-f", "helm/ci/run-everything-values.yaml"],
     "serve-everything": ["-f", "helm/ci/serve-everything-values.yaml"],
     "example-sidecar": ["-f", "helm/examples/sidecar/values.yaml"],
     "example-standalone": ["-f", "helm/examples/standalone/values.yaml"],
+    "example-gateway": ["-f", "helm/examples/gateway/values.yaml"],
 }
 CRD_KINDS = {"ServiceMonitor", "PrometheusRule", "ScaledObject"}
 METRIC = re.compile(r"\b(?:scrubber|process|python)_[a-z0-9_]+\b")
@@ -70,6 +87,8 @@ def check(documents: list[dict[str, Any]]) -> list[str]:
         return ["no Deployment"]
     pod = deployment["spec"]["template"]["spec"]
     [container] = [c for c in pod["containers"] if c["name"] == "scrubber"]
+    if container["args"][:1] == ["gateway"]:
+        gateway_config(config)  # upstream and the default policy's key: raises ConfigError
     problems = _container_problems(container)
     problems += _path_problems(container, config)
     problems += _pod_problems(pod, deployment)
@@ -254,7 +273,8 @@ def check_scenario(tools: Tools, name: str, args: list[str], workdir: Path) -> s
 
 
 def check_rules(tools: Tools, mode: str, workdir: Path) -> str:
-    rendered = render(tools.helm, ["--set", f"mode={mode}", "--set", "prometheusRule.enabled=true",
+    rendered = render(tools.helm, ["--set", f"mode={mode}", *MODE_ARGS[mode], "--set",
+                                   "prometheusRule.enabled=true",
                                    "--show-only", "templates/prometheusrule.yaml"])  # fmt: skip
     rules = workdir / f"rules-{mode}.yaml"
     rules.write_text(yaml.safe_dump(yaml.safe_load(rendered)["spec"], sort_keys=False))

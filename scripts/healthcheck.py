@@ -4,9 +4,11 @@ the mode the container runs, on loopback. It writes nothing, so it works on a re
 
     scrubber-healthcheck          the mode and port of PID 1's command line (the container's)
     scrubber-healthcheck serve [--port N]
+    scrubber-healthcheck gateway [--port N]
     scrubber-healthcheck run [--metrics-port N]
 
-`scrubber serve` answers on --port (8080), `scrubber run` on --metrics-port (9400; worker 0).
+`scrubber serve` and `scrubber gateway` answer on --port (8080), `scrubber run` on
+--metrics-port (9400; worker 0).
 Any other command (`scrub`, `config validate`) serves nothing and counts as healthy. Exit 0 when
 healthy, 1 when not. Standard library only: it runs with the image's Python, before and without
 Scrubber's imports.
@@ -18,7 +20,11 @@ import http.client
 import sys
 from pathlib import Path
 
-PORT_FLAGS = {"serve": ("--port", 8080), "run": ("--metrics-port", 9400)}
+PORT_FLAGS = {
+    "serve": ("--port", 8080),
+    "gateway": ("--port", 8080),
+    "run": ("--metrics-port", 9400),
+}
 
 
 def target(argv: list[str]) -> int | None:

@@ -124,6 +124,43 @@ with `promtool test rules`. `{{`{{ $labels.x }}`}}` is written so for Helm to le
       The 99th percentile of /v1/scrub is {{`{{ $value | humanizeDuration }}`}}; see scrubber_engine_queue for waiting calls.
 {{- end -}}
 
+{{- define "scrubber.alerts.gateway" -}}
+{{- $s := .s -}}{{- $t := .t -}}{{- $sev := .sev -}}
+- alert: ScrubberGatewayScrubFailures
+  expr: |
+    sum by (namespace, job) (increase(scrubber_gateway_scrub_failures_total{ {{- $s -}} }[5m])) > 0
+  for: 5m
+  labels: {severity: {{ $sev.page }}}
+  annotations:
+    summary: >-
+      The gateway refuses requests because scrubbing fails
+    description: >-
+      {{`{{ $value | humanize }}`}} requests in the last 5 minutes were refused with 503 (scrub_failed or scrub_deadline; fail closed, nothing forwarded); see the logs and gateway.timeouts.scrub_seconds.
+- alert: ScrubberGatewayUpstreamErrors
+  expr: |
+    sum by (namespace, job) (rate(scrubber_gateway_upstream_errors_total{ {{- $s -}} }[10m]))
+    /
+    sum by (namespace, job) (rate(scrubber_gateway_requests_total{ {{- $s -}} }[10m]))
+    > {{ $t.apiErrorRatio }}
+  for: 10m
+  labels: {severity: {{ $sev.ticket }}}
+  annotations:
+    summary: >-
+      Many requests through the gateway fail upstream
+    description: >-
+      {{`{{ $value | humanizePercentage }}`}} of the gateway's requests got an upstream error (an answer >= 400, unreachable or timed out); check the LLM API and the NetworkPolicy's upstream egress.
+- alert: ScrubberGatewayAddedLatencyHigh
+  expr: |
+    histogram_quantile(0.99, sum by (namespace, job, le) (rate(scrubber_gateway_added_seconds_bucket{ {{- $s -}} }[10m]))) > {{ $t.gatewayAddedP99Seconds }}
+  for: 15m
+  labels: {severity: {{ $sev.ticket }}}
+  annotations:
+    summary: >-
+      The gateway adds much time to requests
+    description: >-
+      The 99th percentile of the time the gateway adds (scrubbing and restoring, upstream excluded) is {{`{{ $value | humanizeDuration }}`}}; add replicas or CPU.
+{{- end -}}
+
 {{- define "scrubber.alerts.common" -}}
 {{- $s := .s -}}{{- $sev := .sev -}}
 - alert: ScrubberDown

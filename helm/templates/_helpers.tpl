@@ -2,12 +2,12 @@
 Names, labels, the image, and the Scrubber container (also usable as a sidecar from a parent
 chart: `include "scrubber.container" .` with this chart's values under the same keys).
 
-Modes: each mode `m` defines "scrubber.args.m" (the container's arguments) and
-"scrubber.port.m" (the port its probes and metrics answer on). `scrubber gateway` gets its two
-templates, its enum entry in values.schema.json and its name in "scrubber.modes" when it exists.
+Modes: each mode `m` defines "scrubber.args.m" (the container's arguments),
+"scrubber.port.m" (the port its probes and metrics answer on) and "scrubber.alerts.m"
+(_alerts.tpl), and has its enum entry in values.schema.json and its name in "scrubber.modes".
 */}}
 
-{{- define "scrubber.modes" -}}run serve{{- end -}}
+{{- define "scrubber.modes" -}}run serve gateway{{- end -}}
 
 {{- define "scrubber.name" -}}
 {{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
@@ -62,12 +62,23 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "scrubber.port" -}}{{ include (printf "scrubber.port.%s" .Values.mode) . }}{{- end -}}
 {{- define "scrubber.port.run" -}}{{ .Values.metrics.port }}{{- end -}}
 {{- define "scrubber.port.serve" -}}{{ .Values.serve.port }}{{- end -}}
+{{- define "scrubber.port.gateway" -}}{{ .Values.gateway.port }}{{- end -}}
 
 {{- define "scrubber.args.run" -}}
 ["run", "--config", "/etc/scrubber/config.yaml", "--workers", "{{ .Values.workers }}", "--metrics-port", "{{ .Values.metrics.port }}"]
 {{- end -}}
 {{- define "scrubber.args.serve" -}}
 ["serve", "--config", "/etc/scrubber/config.yaml", "--host", "0.0.0.0", "--port", "{{ .Values.serve.port }}"]
+{{- end -}}
+{{- define "scrubber.args.gateway" -}}
+["gateway", "--config", "/etc/scrubber/config.yaml", "--host", "0.0.0.0", "--port", "{{ .Values.gateway.port }}"]
+{{- end -}}
+
+{{/* The TCP port of config.gateway.upstream: the URL's own, or the scheme's. */}}
+{{- define "scrubber.upstreamPort" -}}
+{{- $url := urlParse ((.Values.config.gateway | default dict).upstream | default "") -}}
+{{- $port := regexFind "[0-9]+$" (regexFind ":[0-9]+$" $url.host) -}}
+{{- $port | default (ternary "80" "443" (eq $url.scheme "http")) -}}
 {{- end -}}
 
 {{/* The named container port `http`: in mode run one endpoint serves every worker's metrics. */}}
@@ -179,7 +190,7 @@ httpGet: {path: {{ .probe.path }}, port: http}
 {{- define "scrubber.validate" -}}
 {{- $v := .Values -}}
 {{- if not (has $v.mode (splitList " " (include "scrubber.modes" .))) -}}
-{{- fail (printf "mode %q is not available in this chart version: use run or serve" $v.mode) -}}
+{{- fail (printf "mode %q is not available in this chart version: use run, serve or gateway" $v.mode) -}}
 {{- end -}}
 {{- if and $v.autoscaling.enabled $v.keda.enabled -}}
 {{- fail "autoscaling.enabled and keda.enabled both make an autoscaler for the same Deployment: choose one" -}}
@@ -192,6 +203,15 @@ httpGet: {path: {{ .probe.path }}, port: http}
 {{- end -}}
 {{- $store := include "scrubber.vaultStore" . -}}
 {{- $scaled := or (gt (int $v.replicaCount) 1) $v.autoscaling.enabled $v.keda.enabled -}}
+{{- if eq $v.mode "gateway" -}}
+{{- $gw := $v.config.gateway | default dict -}}
+{{- if not $gw.upstream -}}
+{{- fail "mode gateway needs config.gateway.upstream: the LLM API's base URL, e.g. https://api.openai.com" -}}
+{{- end -}}
+{{- if and (eq ($gw.scope | default "request") "conversation") (ne ($gw.conversation_store | default "memory") "vault") $scaled -}}
+{{- fail "config.gateway.scope conversation keeps its books in each pod's memory: with more than one replica set config.gateway.conversation_store: vault on a postgres vault, or keep one replica" -}}
+{{- end -}}
+{{- end -}}
 {{- if and (eq $store "sqlite") (eq $v.persistence.type "pvc") $scaled -}}
 {{- fail "a SQLite vault on a PersistentVolumeClaim belongs to one pod: keep replicaCount 1 without autoscaling, or use config.vault.store: postgres" -}}
 {{- end -}}
@@ -207,6 +227,17 @@ httpGet: {path: {{ .probe.path }}, port: http}
 {{- if $v.networkPolicy.enabled -}}
 {{- if and (eq $v.mode "run") (not $v.networkPolicy.egress.kafka.to) -}}
 {{- fail "networkPolicy.egress.kafka.to is empty: name the brokers (podSelector, namespaceSelector or ipBlock peers)" -}}
+{{- end -}}
+{{- if eq $v.mode "gateway" -}}
+{{- if not $v.networkPolicy.egress.upstream.to -}}
+{{- fail "networkPolicy.egress.upstream.to is empty: name the LLM upstream (an ipBlock for an external API, or the pods of an in-cluster LLM gateway)" -}}
+{{- end -}}
+{{- $port := include "scrubber.upstreamPort" . -}}
+{{- $ports := list -}}
+{{- range $v.networkPolicy.egress.upstream.ports }}{{ $ports = append $ports (toString .) }}{{ end -}}
+{{- if not (has $port $ports) -}}
+{{- fail (printf "networkPolicy.egress.upstream.ports does not hold %s, the port of config.gateway.upstream" $port) -}}
+{{- end -}}
 {{- end -}}
 {{- if and (eq $store "postgres") (not $v.networkPolicy.egress.vault.to) -}}
 {{- fail "networkPolicy.egress.vault.to is empty: name the PostgreSQL server of the vault" -}}

@@ -5,6 +5,7 @@ writes, and only pinned, hashed dependencies. (tests/integration/test_chart.py r
 from __future__ import annotations
 
 import copy
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -16,6 +17,7 @@ import yaml
 from scripts.check_chart import CONFIG_PATH, SCENARIOS, check, metric_names_in
 from scripts.healthcheck import target
 from scrubber.config import parse_config
+from scrubber.config.gateway import GatewayConfig, GatewayTimeouts
 from scrubber.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,6 +156,8 @@ def test_chart_checker_wants_the_vault_on_a_writable_mount() -> None:
         (["scrubber", "serve", "--config", "/etc/scrubber/config.yaml"], 8080),
         (["scrubber", "run", "--config", "/etc/scrubber/config.yaml"], 9400),
         (["scrubber", "run", "--metrics-port=9500", "--workers", "2"], 9500),
+        (["scrubber", "gateway", "--config", "/etc/scrubber/config.yaml"], 8080),
+        (["scrubber", "gateway", "--config", "c.yaml", "--host", "0.0.0.0", "--port=8090"], 8090),
         (["scrubber", "scrub", "in.log"], None),
     ],
 )
@@ -169,3 +173,20 @@ def test_metric_names_are_read_from_promql_without_functions_or_labels() -> None
     assert metric_names_in([expression]) == {
         "scrubber_end_to_end_seconds_bucket", "up", "process_open_fds"
     }  # fmt: skip
+
+
+def test_chart_checker_runs_the_gateways_own_checks_in_mode_gateway() -> None:
+    args = ["gateway", "--config", CONFIG_PATH, "--host", "0.0.0.0", "--port", "8080"]
+    with pytest.raises(ConfigError, match=r"gateway\.upstream"):
+        check(_rendered(args=args))
+    config = "keys: {default: {env: K}}\ngateway: {upstream: https://api.openai.com}\n"
+    assert check(_rendered(args=args, config__x=config)) == []
+
+
+def test_the_values_schema_knows_every_gateway_key_and_no_other() -> None:
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    gateway = schema["properties"]["config"]["properties"]["gateway"]
+    assert set(gateway["properties"]) == set(GatewayConfig.model_fields)
+    timeouts = gateway["properties"]["timeouts"]["properties"]
+    assert set(timeouts) == set(GatewayTimeouts.model_fields)
+    assert "gateway" in schema["properties"]["mode"]["enum"]
