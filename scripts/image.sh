@@ -5,8 +5,8 @@
 #                               bookworm (minbase + python3 3.11 + venv), committed as
 #                               $BASE_IMAGE (first run only; a few minutes)
 #   scripts/image.sh build      buildah bud of the Dockerfile on that base -> $IMAGE; prints size
-#   scripts/image.sh run-ro     runs `scrubber scrub` and `scrubber serve` (+ the HEALTHCHECK
-#                               command, in both modes) from the image's root filesystem mounted
+#   scripts/image.sh run-ro     runs `scrubber scrub`, `serve`, `run` and `gateway` (+ the HEALTHCHECK
+#                               command, in each mode) from the image's root filesystem mounted
 #                               READ-ONLY, as uid 10001, /tmp and /var/lib/scrubber on tmpfs
 #   scripts/image.sh size       the image's size
 #   scripts/image.sh all        base + build + run-ro
@@ -113,6 +113,10 @@ in_image_ro() {
     mount -t tmpfs -o mode=1777,size=64m tmpfs "$root/tmp"
     printf "%s\n" "kafka: {bootstrap_servers: \"127.0.0.1:1\"}" \
       "routes: [{name: ro-check, input: ro.in, output: ro.out}]" >"$root/tmp/run.yaml"
+    od -An -tx1 -N32 /dev/urandom | tr -d " \n" >"$root/tmp/token.key"
+    chmod 0644 "$root/tmp/token.key"
+    printf "%s\n" "keys: {default: {file: /tmp/token.key}}" \
+      "gateway: {upstream: \"http://127.0.0.1:1\"}" >"$root/tmp/gateway.yaml"
     mount -t tmpfs -o uid=10001,gid=10001,mode=0750,size=64m tmpfs "$root/var/lib/scrubber"
     exec chroot --userspec="$uid_gid" "$root" '"${RUNTIME_ENV[*]}"' "$@"
   ' _ "$mnt" "$UID_GID" "$@"
@@ -173,18 +177,22 @@ cmd_run_ro() {
   mnt="$(buildah mount "$RUN_CTR")"
   trap 'buildah umount "$RUN_CTR" >/dev/null 2>&1; buildah rm "$RUN_CTR" >/dev/null 2>&1' EXIT
   log "rootfs ${mnt}: read-only, uid ${UID_GID}"
-  log "1/4 a write to / must fail"
+  log "1/5 a write to / must fail"
   if in_image_ro "$mnt" /bin/sh -c 'touch /probe' 2>/dev/null; then die "the root filesystem is writable"; fi
-  log "2/4 scrubber scrub (samples/mixed.log on stdin)"
+  log "2/5 scrubber scrub (samples/mixed.log on stdin)"
   in_image_ro "$mnt" scrubber --log-format console scrub <"${REPO_ROOT}/samples/mixed.log" ||
     status=1
-  log "3/4 scrubber serve on 127.0.0.1:${SERVE_PORT}: /v1/scrub, then the HEALTHCHECK"
+  log "3/5 scrubber serve on 127.0.0.1:${SERVE_PORT}: /v1/scrub, then the HEALTHCHECK"
   check_mode "$mnt" "$SERVE_PORT" serve --host 127.0.0.1 --port "$SERVE_PORT" || status=1
   # No broker is needed for this: the worker's loop turns (and /healthz answers) while the
   # client retries a bootstrap address where nothing listens.
-  log "4/4 scrubber run (metrics on :$((SERVE_PORT + 1)), no broker), then the HEALTHCHECK"
+  log "4/5 scrubber run (metrics on :$((SERVE_PORT + 1)), no broker), then the HEALTHCHECK"
   check_mode "$mnt" "$((SERVE_PORT + 1))" run --config /tmp/run.yaml \
     --metrics-port "$((SERVE_PORT + 1))" || status=1
+  # The upstream is not reached: /healthz and the HEALTHCHECK need only the gateway itself.
+  log "5/5 scrubber gateway on 127.0.0.1:$((SERVE_PORT + 2)), then the HEALTHCHECK"
+  check_mode "$mnt" "$((SERVE_PORT + 2))" gateway --config /tmp/gateway.yaml \
+    --host 127.0.0.1 --port "$((SERVE_PORT + 2))" || status=1
   if in_image_ro "$mnt" scrubber-healthcheck run --metrics-port 1 2>/dev/null; then
     status=1
   else
