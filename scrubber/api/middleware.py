@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from scrubber import __version__
 from scrubber.api.limits import Lanes
 from scrubber.api.models import ErrorBody
-from scrubber.metrics_common import add_build_info, add_process_metrics, zero_series
+from scrubber.metrics_common import add_build_info, add_process_metrics, product, zero_series
 from scrubber.vault.tokens import Status
 
 ROUTES = ("/v1/scrub", "/v1/restore", "/v1/subjects/access", "/v1/subjects/erase",
@@ -21,6 +21,7 @@ ROUTES = ("/v1/scrub", "/v1/restore", "/v1/subjects/access", "/v1/subjects/erase
           # api.presidio (scrubber/api/presidio.py)
           "/analyze", "/anonymize", "/deanonymize", "/recognizers", "/supportedentities",
           "/anonymizers", "/deanonymizers", "/health")  # fmt: skip
+_UNREFUSED = frozenset(("/healthz", "/readyz", "/metrics", "/health"))
 MESSAGES = {
     400: "the body is not valid JSON",
     401: "an API key is required (Authorization: Bearer <key>)",
@@ -78,6 +79,14 @@ class ApiMetrics:
             "Requests without a valid API key where one is needed, audited or not", ["route"],
             registry=r,
         )  # fmt: skip
+        # Refusals from zero too: the routes that take a key or hit a limit, every limit key.
+        refusable = [route for route in ROUTES if route not in _UNREFUSED]
+        limits = ("scrub_per_second", "restore_per_second", "subjects_per_minute",
+                  "bad_keys_per_minute")  # fmt: skip
+        zero_series(self.rate_limited, product(refusable, limits))
+        busy = ("max_queue", "max_large_queue", "request_deadline_seconds")
+        zero_series(self.busy, product(refusable, busy))
+        zero_series(self.unauthenticated, [(route,) for route in refusable])
         queue = Gauge("scrubber_engine_queue", "Scrub calls running or waiting, by engine lane",
                       ["lane"], registry=r)  # fmt: skip
         for lane in lanes.all():

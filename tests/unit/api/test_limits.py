@@ -216,3 +216,19 @@ def test_audit_records_carry_the_client_address_and_request_id(tmp_path: Path) -
     assert (first["client"], first["request_id"]) == ("127.0.0.1", "req-42")
     assert second["outcome"] == "unauthenticated" and second["request_id"] == "(invalid)"
     assert "jane" not in log.read_text("utf-8")
+
+
+def test_refusal_series_exist_at_zero_before_the_first_refusal(tmp_path: Path) -> None:
+    """Ratio panels and alerts read 0, not "no data", on a server that never refused."""
+    api, _ = api_with(tmp_path, {})
+    text = api.get("/metrics").text
+    for line in (
+        'scrubber_http_rate_limited_total{limit="scrub_per_second",route="/v1/scrub"} 0.0',
+        'scrubber_http_rate_limited_total{limit="bad_keys_per_minute",route="/v1/restore"} 0.0',
+        'scrubber_http_busy_total{limit="max_queue",route="/v1/scrub"} 0.0',
+        'scrubber_http_unauthenticated_total{route="/v1/restore"} 0.0',
+    ):
+        assert line in text, line
+    assert 'route="/healthz"' not in "".join(
+        x for x in text.splitlines() if x.startswith("scrubber_http_busy_total")
+    )
