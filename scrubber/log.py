@@ -67,3 +67,20 @@ def configure_logging(fmt: LogFormat = "json", level: str | None = None) -> None
 
 def get_logger(name: str) -> Any:
     return structlog.get_logger(name)
+
+
+class _ServerLogs(logging.Handler):
+    """uvicorn's own messages, as structured events, without tracebacks: an exception's text
+    can quote a request, and the server has already answered with a fixed error."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        get_logger("scrubber.server").log(record.levelno, "server", message=record.getMessage())
+
+
+def route_server_logs() -> None:
+    """uvicorn's loggers through structlog (`serve` and `gateway`)."""
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers = [_ServerLogs()]
+        logger.propagate = False
+        logger.setLevel(logging.INFO)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,11 +13,13 @@ from fastapi import FastAPI
 
 from scrubber.api.app import create_app
 from scrubber.config import Config, load_config
-from scrubber.log import get_logger
+from scrubber.log import get_logger, route_server_logs
 from scrubber.vault.access import AccessControl, open_gatekeeper
 from scrubber.vault.recorder import TokenRecorder, open_recorder
 
 log = get_logger("scrubber.vault_cli")
+
+
 def register(commands: Any) -> None:
     """Add `serve` to the `scrubber` subcommands."""
     serve = commands.add_parser("serve", help="the HTTP API: scrub, restore, subject rights")
@@ -63,28 +64,12 @@ def _serve(args: argparse.Namespace) -> int:
     # them out of the collector's full passes, which would otherwise stall requests.
     gc.collect()
     gc.freeze()
-    _route_server_logs()
+    route_server_logs()
     log.info("serve_ready", host=args.host, port=args.port, config_hash=config.digest(),
              vault=config.vault.store if config.vault else None)  # fmt: skip
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=10)  # fmt: skip
     return 0
-
-
-class _ServerLogs(logging.Handler):
-    """uvicorn's own messages, as structured events, without tracebacks: an exception's text
-    can quote a request, and the API has already answered with a fixed error."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        get_logger("scrubber.server").log(record.levelno, "server", message=record.getMessage())
-
-
-def _route_server_logs() -> None:
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logger = logging.getLogger(name)
-        logger.handlers = [_ServerLogs()]
-        logger.propagate = False
-        logger.setLevel(logging.INFO)
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {"serve": _serve}

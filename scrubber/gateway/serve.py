@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import argparse
 import gc
-import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrubber.config import Config, PolicyConfig, load_config
 from scrubber.errors import ConfigError
-from scrubber.log import get_logger
+from scrubber.log import get_logger, route_server_logs
 from scrubber.operators import TokenOp
 
 if TYPE_CHECKING:
@@ -69,27 +68,12 @@ def _gateway(args: argparse.Namespace) -> int:
     app = build_app(config)
     gc.collect()
     gc.freeze()
-    _route_server_logs()
+    route_server_logs()
     log.info("gateway_ready", host=args.host, port=args.port, config_hash=config.digest(),
              scope=config.gateway.scope)  # fmt: skip
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=10)  # fmt: skip
     return 0
-
-
-class _ServerLogs(logging.Handler):
-    """uvicorn's messages as structured events, without tracebacks (they can quote a request)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        get_logger("scrubber.server").log(record.levelno, "server", message=record.getMessage())
-
-
-def _route_server_logs() -> None:
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logger = logging.getLogger(name)
-        logger.handlers = [_ServerLogs()]
-        logger.propagate = False
-        logger.setLevel(logging.INFO)
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {"gateway": _gateway}

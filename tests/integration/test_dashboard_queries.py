@@ -124,7 +124,7 @@ def rule_files(tmp_path: Path) -> list[Path]:
     """The PrometheusRule of each mode as the chart renders it (default selector, thresholds)."""
     if not HELM.is_file():
         message = f"no helm at {HELM}: run `bash scripts/tools.sh install` (or make tools)"
-        if os.environ.get("CI"):
+        if os.environ.get("CI") or os.environ.get("HELM"):  # `make test` names its helm
             pytest.fail(message)
         pytest.skip(message)
     files = []
