@@ -151,7 +151,10 @@ def make_consumer(
 
 
 def make_producer(
-    kafka: KafkaConfig, pipeline: PipelineConfig, transactional_id: str | None
+    kafka: KafkaConfig,
+    pipeline: PipelineConfig,
+    transactional_id: str | None,
+    on_stats: Statistics | None = None,
 ) -> Producer:
     defaults = {
         "linger.ms": 5,
@@ -164,6 +167,9 @@ def make_producer(
         "acks": "all",
         "message.timeout.ms": pipeline.delivery_timeout_ms,
     }
+    if on_stats is not None:  # broker states for readiness, served by the producer's poll
+        forced["statistics.interval.ms"] = STATISTICS_INTERVAL_MS
+        forced["stats_cb"] = on_stats
     if transactional_id is not None:
         forced["transactional.id"] = transactional_id
         forced["transaction.timeout.ms"] = TRANSACTION_TIMEOUT_MS

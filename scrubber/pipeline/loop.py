@@ -155,7 +155,10 @@ class Pipeline:
         self._transactional_id = (
             transactional_id_for(config.kafka, worker) if self._exactly_once else None
         )
-        make = partial(make_producer, config.kafka, config.pipeline, self._transactional_id)
+        make = partial(
+            make_producer, config.kafka, config.pipeline, self._transactional_id,
+            on_stats=lambda stats: metrics.readiness.broker(broker_reachable(stats), "producer"),
+        )  # fmt: skip
         tid, waiting = self._transactional_id, self._waiting
         self._transactions = None if tid is None else TransactionalProducer(make, tid, waiting)
         self._plain_producer: Producer | None = make() if tid is None else None
@@ -184,7 +187,7 @@ class Pipeline:
         """A transactional call has been blocked for a second or more: alive, but waiting on
         the broker, so not ready (the next statistics report says when it is back)."""
         self._metrics.beat()
-        self._metrics.readiness.broker(False)
+        self._metrics.readiness.broker(False, "producer")
 
     @property
     def _consumer(self) -> Consumer:

@@ -50,20 +50,23 @@ Answer = tuple[int, bytes, str]  # status, body, content type
 
 class Readiness:
     """What /readyz answers: the loop runs (engine loaded), partitions are assigned, and the
-    broker answered recently."""
+    broker answered recently, as each Kafka client (consumer, producer) last reported it.
+
+    Each client's statistics are served only while the loop serves that client: with deliveries
+    stalled (at-least-once waits for them before it polls again) only the producer's reports
+    keep coming, so one client's word is not enough."""
 
     def __init__(self) -> None:
         self.running = False
         self.partitions = 0
-        self._broker_up = False
-        self._broker_seen = 0.0
+        self._reports: dict[str, tuple[bool, float]] = {}  # client -> (broker up, when)
         self._broker_lost = float("-inf")  # when the broker last seemed unreachable
 
-    def broker(self, up: bool) -> None:
-        self._broker_up = up
-        self._broker_seen = time.monotonic()
+    def broker(self, up: bool, client: str = "consumer") -> None:
+        now = time.monotonic()
+        self._reports[client] = (up, now)
         if not up:
-            self._broker_lost = self._broker_seen
+            self._broker_lost = now
 
     def broker_lost_within(self, seconds: float) -> bool:
         return time.monotonic() - self._broker_lost < seconds
@@ -73,8 +76,11 @@ class Readiness:
             return False, "starting"
         if self.partitions == 0:
             return False, "no partitions assigned"
-        stale = time.monotonic() - self._broker_seen > BROKER_REPORT_STALE_SECONDS
-        if not self._broker_up or stale:
+        now = time.monotonic()
+        if not self._reports or any(
+            not up or now - seen > BROKER_REPORT_STALE_SECONDS
+            for up, seen in self._reports.values()
+        ):
             return False, "broker unreachable"
         return True, "ready"
 

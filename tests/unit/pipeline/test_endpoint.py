@@ -46,6 +46,27 @@ def test_ready_only_when_running_with_partitions_and_the_broker_answering(
     assert readiness.check() == (False, "broker unreachable")  # the loop stopped reporting
 
 
+def test_one_client_seeing_the_broker_gone_is_enough_to_be_unready(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At-least-once with deliveries stalled, the loop serves only the producer: its report
+    (broker gone) counts although the consumer's last report (broker up) is still fresh."""
+    readiness = PipelineMetrics("h", "v").readiness
+    readiness.running, readiness.partitions = True, 1
+    readiness.broker(True, "consumer")
+    readiness.broker(True, "producer")
+    assert readiness.check() == (True, "ready")
+    readiness.broker(False, "producer")
+    assert readiness.check() == (False, "broker unreachable")
+    readiness.broker(True, "producer")
+    assert readiness.check() == (True, "ready")
+    # The producer keeps reporting, the consumer is no longer served: stale is not ready.
+    later = time.monotonic() + metrics_module.BROKER_REPORT_STALE_SECONDS + 1
+    monkeypatch.setattr(metrics_module.time, "monotonic", lambda: later)
+    readiness.broker(True, "producer")
+    assert readiness.check() == (False, "broker unreachable")
+
+
 def test_the_parent_sums_its_workers_and_is_ready_only_when_all_are() -> None:
     made = [PipelineMetrics("cafe", "1.0"), PipelineMetrics("cafe", "1.0")]
     servers = [serve_metrics(m, 0, host="127.0.0.1") for m in made]
