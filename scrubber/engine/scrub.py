@@ -144,15 +144,17 @@ class Scrubber:
         if detection.propagate:
             self._propagator = Propagator(proper_nouns, self._allow)
 
-    def warm_up(self) -> None:
+    def warm_up(self, *, freeze: bool = True) -> None:
         """Pay the first detection's cost (word lists, phone metadata, spaCy's first documents:
         ~0.5 s) now, not on the first records, then move every object alive so far (model,
         lists, compiled patterns) out of the garbage collector's reach: full collections
         scanned them all, 90-130 ms pauses every few thousand records. Detection only:
-        nothing is transformed, tokenised or stored."""
+        nothing is transformed, tokenised or stored. `freeze=False` for an engine built
+        beside running ones (a config reload): it may be dropped again, so is not frozen."""
         self.detect_texts(_WARM_UP_TEXTS)
-        gc.collect()
-        gc.freeze()
+        if freeze:
+            gc.collect()
+            gc.freeze()
 
     def _enabled(self, entity_type: str) -> bool:
         return not self._wanted or entity_type in self._wanted

@@ -8,18 +8,20 @@ rewinds the consumer to the committed offsets, and only fencing stops the worker
 
 Messages become KafkaRecords at the poll (`batches`); what each record turns into is decided in
 `records`, how it is counted in `ledger`, the transaction mechanics live in
-`connectors.kafka.transactions`.
+`connectors.kafka.transactions`. Each batch is scrubbed under one policy set (`policies`: an
+engine per route's effective policy), taken at its start from a source that a config reload may
+have replaced (`reload`); shadow candidates see the batch's sample after it went out (`shadow`).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
@@ -36,15 +38,16 @@ from connectors.kafka.clients import (
 )
 from connectors.kafka.transactions import TransactionalProducer, is_fenced, transactional_id_for
 from scrubber.config import Config
-from scrubber.config.pipeline import RouteConfig
-from scrubber.engine.key_blocks import PositionedKeyBlocks, Window
+from scrubber.engine.key_blocks import PositionedKeyBlocks
 from scrubber.log import get_logger
-from scrubber.models import Format, Reason, RecordResult
+from scrubber.models import Reason
 from scrubber.pipeline.batches import poll_batch
 from scrubber.pipeline.ledger import Ledger
 from scrubber.pipeline.metrics import PipelineMetrics
 from scrubber.pipeline.offsets import OffsetTracker
-from scrubber.pipeline.records import Output, Scrubbed, needs_retry, scrub_parts, shape
+from scrubber.pipeline.policies import BatchScrubber, Policies, RoutePolicy, fixed
+from scrubber.pipeline.records import Output, Scrubbed, Shaped, needs_retry, scrub_parts
+from scrubber.pipeline.shadow import Shadows
 
 COMMIT_INTERVAL_SECONDS = 1.0
 # At-least-once: stop taking new batches while this many batches' records await delivery. Without
@@ -71,19 +74,11 @@ FENCED_HINT = (
 log = get_logger("scrubber.pipeline")
 
 
-class BatchScrubber(Protocol):
-    """What the pipeline needs of the engine (scrubber.engine.Scrubber in production)."""
+@runtime_checkable
+class PolicySource(Protocol):
+    """Where each batch's policy set comes from: `Policies` (fixed) or `reload.Reloader`."""
 
-    @property
-    def config_hash(self) -> str: ...
-
-    def scrub_batch(
-        self,
-        records: Sequence[bytes | str],
-        fmt: Format = "auto",
-        *,
-        key_blocks: Sequence[Window | None] | None = None,
-    ) -> list[RecordResult]: ...
+    def current(self) -> Policies: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,14 +135,19 @@ class Consumers:
 
 class Pipeline:
     def __init__(
-        self, config: Config, engine: BatchScrubber, metrics: PipelineMetrics, worker: int = 0
+        self,
+        config: Config,
+        engines: BatchScrubber | PolicySource,
+        metrics: PipelineMetrics,
+        worker: int = 0,
     ):
+        """`engines`: one engine for every route (tests), or the policy sets' source."""
         if not config.routes:
             raise ValueError("no routes configured: add `routes:` to the config")
         self._config = config
-        self._engine = engine
+        self._policies = engines if isinstance(engines, PolicySource) else fixed(config, engines)
         self._metrics = metrics
-        self._routes = {topic: route for route in config.routes for topic in route.topics}
+        self._shadows = Shadows(metrics.registry)
         self._tracker = OffsetTracker()
         self._key_blocks = PositionedKeyBlocks()  # private keys logged line by line
         self._exactly_once = config.pipeline.exactly_once
@@ -173,7 +173,7 @@ class Pipeline:
             on_lost=self._on_lost,
             on_commit=self._on_commit,
             on_stats=lambda stats: metrics.readiness.broker(broker_reachable(stats)),
-            topics=sorted(self._routes),
+            topics=sorted(t for route in config.routes for t in route.topics),
         )
         self._consumers = Consumers(self._new_consumer)
         self._commit_sent: float | None = None  # an asynchronous commit awaiting its answer
@@ -321,12 +321,13 @@ class Pipeline:
     # ------------------------------------------------------------------ one batch
 
     def _process(self, batch: list[KafkaRecord]) -> None:
+        live = self._policies.current()  # the whole batch under one set: a reload swaps here
         by_route: dict[str, list[KafkaRecord]] = defaultdict(list)
         for record in batch:
             by_route[record.topic].append(record)
         self._metrics.batch_size.observe(len(batch))
         prepared = [
-            (self._routes[topic], records, self._scrub_route(self._routes[topic], records))
+            (live.by_topic[topic], records, self._scrub_route(live.by_topic[topic], records))
             for topic, records in by_route.items()
         ]
         if any(needs_retry(scrubbed) for _, _, scrubbed in prepared):
@@ -335,8 +336,9 @@ class Pipeline:
         self._retry_delay = RETRY_FIRST_DELAY_SECONDS
 
         def emit() -> None:
-            for route, records, scrubbed in prepared:
-                self._emit_route(route, records, scrubbed)
+            for policy, records, scrubbed in prepared:
+                shaped = policy.shape(records, scrubbed, live.config.quarantine)
+                self._emit_route(policy.route.name, records, shaped)
 
         if self._transactions is None:
             emit()
@@ -344,6 +346,8 @@ class Pipeline:
             self._ledger.committed()
         else:  # aborted, the consumer rewound: the batch is read (and counted in) again
             self._ledger.aborted()
+            return
+        self._shadows.run(live, prepared)  # after the batch went out: it never waits on them
 
     def _retry_later(self, batch: list[KafkaRecord]) -> None:
         """The vault cannot store tokens: emit nothing, commit nothing, read the batch again.
@@ -359,28 +363,22 @@ class Pipeline:
         time.sleep(self._retry_delay)
         self._retry_delay = min(RETRY_MAX_DELAY_SECONDS, self._retry_delay * 2)
 
-    def _scrub_route(self, route: RouteConfig, records: list[KafkaRecord]) -> list[Scrubbed]:
+    def _scrub_route(self, policy: RoutePolicy, records: list[KafkaRecord]) -> list[Scrubbed]:
         started = time.perf_counter()
-        scrubbed = scrub_parts(records, route, self._engine.scrub_batch, self._key_blocks)
+        scrub = policy.engine.scrub_batch
+        scrubbed = scrub_parts(records, policy.route, scrub, self._key_blocks)
         self._metrics.scrub_seconds.observe(time.perf_counter() - started)
         return scrubbed
 
-    def _emit_route(
-        self, route: RouteConfig, records: list[KafkaRecord], scrubbed: list[Scrubbed]
-    ) -> None:
-        quarantine, config_hash = self._config.quarantine, self._engine.config_hash
-        shaped = [
-            shape(route, record, parts, quarantine, config_hash)
-            for record, parts in zip(records, scrubbed, strict=True)
-        ]
+    def _emit_route(self, route: str, records: list[KafkaRecord], shaped: list[Shaped]) -> None:
         # Counted before the first produce: a produce that fails mid-route (exactly-once) aborts
         # the transaction with the whole route in the books.
-        self._ledger.taken(route.name, records)
+        self._ledger.taken(route, records)
         for record, outcome in zip(records, shaped, strict=True):
-            self._ledger.expect(route.name, record, outcome)
+            self._ledger.expect(route, record, outcome)
         for record, outcome in zip(records, shaped, strict=True):
             for output in outcome.outputs:
-                self._produce(_Outgoing(output, route.name, record.where, record.timestamp_ms))
+                self._produce(_Outgoing(output, route, record.where, record.timestamp_ms))
 
     def _produce(self, item: _Outgoing) -> None:
         out = item.output
@@ -431,11 +429,5 @@ class Pipeline:
         self._last_commit = now
 
     def _update_lag(self) -> None:
-        by_topic = lag_by_topic(self._consumer, self._assigned)
-        if by_topic is None:
-            return
-        lag: Counter[str] = Counter()
-        for topic, count in by_topic.items():
-            lag[self._routes[topic].name] += count
-        for route in self._config.routes:
-            self._metrics.consumer_lag.labels(route.name).set(lag[route.name])
+        if (by_topic := lag_by_topic(self._consumer, self._assigned)) is not None:
+            self._metrics.lag(by_topic, self._config.routes)

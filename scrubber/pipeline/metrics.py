@@ -29,6 +29,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from scrubber.config.pipeline import RouteConfig
 from scrubber.metrics_common import (
     FENCED_HELP,
     FENCED_NAME,
@@ -146,7 +147,7 @@ class PipelineMetrics:
             "scrubber_assigned_partitions", "Partitions assigned to this worker", registry=r
         )
         self.producer_fenced = Counter(FENCED_NAME, FENCED_HELP, registry=r)
-        add_build_info(r, version, config_hash)
+        self.build_info = add_build_info(r, version, config_hash)
         # This process's CPU, RSS and fds. Under `run --workers N` the parent labels each
         # worker's with `worker` instead of summing them (scrubber.pipeline.aggregate).
         add_process_metrics(r)
@@ -174,6 +175,11 @@ class PipelineMetrics:
         """Export the engine's Python plug-in recognizer costs (PluginCostCollector): counters,
         so under `run --workers N` the parent's sum over the workers is the pod's."""
         self.registry.register(PluginCostCollector(costs))
+
+    def lag(self, by_topic: Mapping[str, int], routes: Sequence[RouteConfig]) -> None:
+        """Consumer lag per route, summed over its input topics (every route set, 0 if none)."""
+        for route in routes:
+            self.consumer_lag.labels(route.name).set(sum(by_topic.get(t, 0) for t in route.topics))
 
     def partitions(self, count: int) -> None:
         self.assigned_partitions.set(count)

@@ -6,7 +6,9 @@ one endpoint of the process on `metrics_port`: /metrics summed over the workers 
 metrics kept per process, labelled by worker), /healthz and /readyz over all of them
 (`aggregate`). With one worker, that worker serves `metrics_port` itself. Every worker logs at
 `log_level`. SIGTERM or SIGINT asks every worker to stop polling, finish its in-flight batch,
-flush, commit and exit 0 within the grace period.
+flush, commit and exit 0 within the grace period. SIGHUP (forwarded by the parent to every
+worker) reloads the policy, as a change of the config file does (`reload`): each worker swaps at
+its own next batch.
 
 Benchmarks only: with SCRUBBER_BENCH_PASSTHROUGH=unscrubbed in the environment the engine is
 replaced by a pass-through, so the same pipeline measures what Kafka alone costs. Records then go
@@ -78,15 +80,18 @@ def run_worker(
 ) -> int:
     """One worker. `report` given (a child of `run`): serve on a loopback port the OS picks and
     put `(index, port)` on it; else serve `metrics_port` on every interface."""
-    from scrubber.pipeline.loop import BatchScrubber, Pipeline
+    from scrubber.pipeline import policies
+    from scrubber.pipeline.loop import Pipeline
     from scrubber.pipeline.metrics import PipelineMetrics, serve_metrics
-    from scrubber.vault.recorder import scrubber_for
+    from scrubber.pipeline.reload import Reloader
 
     configure_logging(log_format, log_level)
     # `kill -USR1 <pid>` prints every thread's stack to stderr: what a hung worker is waiting on.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     stop = threading.Event()
     _stop_on_signals(stop)
+    hangups: list[int] = []  # a SIGHUP while the engines load is a reload once they are built
+    signal.signal(signal.SIGHUP, lambda signum, _frame: hangups.append(signum))
     config = load_config(config_path)
     metrics = PipelineMetrics(config.digest(), __version__, [route.name for route in config.routes])
     if report is None:
@@ -95,19 +100,26 @@ def run_worker(
         server = serve_metrics(metrics, 0, host="127.0.0.1")
         metrics_port = server.server_address[1]
         report.put((index, metrics_port))
-    engine: BatchScrubber
+    engines = None
     if os.environ.get(PASSTHROUGH_ENV) == PASSTHROUGH_VALUE:
         log.warning("passthrough_records_not_scrubbed", env=PASSTHROUGH_ENV)
-        engine = _Passthrough()
     else:
-        engine = plugged = scrubber_for(config)
-        if plugged.plugins:
-            metrics.plugin_costs(lambda: plugged.plugins.costs)
-    pipeline = Pipeline(config, engine, metrics, worker=index)
+        engines = policies.Engines()
+    make: policies.MakeEngine = engines or (lambda _config, _shadow: _Passthrough())
+    reloader = Reloader(config_path, policies.build(config, make), make, metrics)
+    if engines is not None:
+        engines.built()  # the engines of a reload are not frozen (Scrubber.warm_up)
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: reloader.request())
+    if hangups:
+        reloader.request()
+    metrics.plugin_costs(lambda: reloader.in_force.plugin_costs())  # noqa: PLW0108  # at each scrape
+    pipeline = Pipeline(config, reloader, metrics, worker=index)
     log.info("worker_started", worker=index, config_hash=config.digest(), metrics_port=metrics_port)
+    reloader.start()
     try:
         pipeline.run(stop)
     finally:
+        reloader.stop()
         server.shutdown()
         server.server_close()
     log.info("worker_stopped", worker=index)
@@ -151,20 +163,20 @@ def run(
         metrics_port, lambda: dict(ports), workers, lambda: all(c.is_alive() for c in children),
         own=parent_registry(__version__, config.digest()),
     )  # fmt: skip
-    for child in children:
-        child.start()
-    done = threading.Event()
-    threading.Thread(
-        target=_collect_ports, args=(reports, ports, done), name="worker-ports", daemon=True
-    ).start()
 
     def forward(signum: int, _frame: FrameType | None) -> None:
         for child in children:
             if child.pid is not None and child.is_alive():
                 os.kill(child.pid, signum)
 
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # SIGHUP: each reloads
+        signal.signal(signum, forward)
+    for child in children:
+        child.start()
+    done = threading.Event()
+    threading.Thread(
+        target=_collect_ports, args=(reports, ports, done), name="worker-ports", daemon=True
+    ).start()
     for child in children:
         child.join()
     done.set()

@@ -1,0 +1,201 @@
+"""The engines of `scrubber run`: one per distinct effective policy, and which route uses which.
+
+A route scrubs under its effective config (`Config.effective(route.policy)`: the base, with the
+named policy merged over it); its output carries that config's hash. Routes whose effective
+configs are equal share one engine, and every engine shares the process's spaCy model
+(`scrubber.engine.ner.shared_model`). Shadow candidates (`shadow:`) get engines of their own,
+whose vault operator stores nothing: their output is never emitted.
+
+`Policies` is one immutable set of them: the loop takes one per batch (`current()`), so every
+record of a batch is scrubbed, shaped and counted under the same set; a reload builds the next
+set beside it, reusing the engines whose effective config did not change (`scrubber.pipeline.
+reload`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from connectors.kafka.clients import KafkaRecord
+from scrubber.config import Config
+from scrubber.config.pipeline import QuarantineConfig, RouteConfig
+from scrubber.engine.key_blocks import Window
+from scrubber.log import get_logger
+from scrubber.models import Format, RecordResult
+from scrubber.operators import TokenSink, Transform, vault_token
+from scrubber.pipeline.records import Scrubbed, Shaped, shape
+
+if TYPE_CHECKING:
+    from scrubber.vault.recorder import TokenRecorder
+
+log = get_logger("scrubber.pipeline")
+
+
+class BatchScrubber(Protocol):
+    """What the pipeline needs of the engine (scrubber.engine.Scrubber in production)."""
+
+    @property
+    def config_hash(self) -> str: ...
+
+    def scrub_batch(
+        self,
+        records: Sequence[bytes | str],
+        fmt: Format = "auto",
+        *,
+        key_blocks: Sequence[Window | None] | None = None,
+    ) -> list[RecordResult]: ...
+
+
+_COST_FIELDS = ("calls", "seconds", "failures")
+
+
+@dataclass(frozen=True, slots=True)
+class _Cost:
+    calls: float
+    seconds: float
+    failures: float
+
+
+# (effective config, shadow?) -> its engine. A shadow engine must store no token.
+MakeEngine = Callable[[Config, bool], BatchScrubber]
+
+
+@dataclass(frozen=True, slots=True)
+class RoutePolicy:
+    """One route under one policy set: its engine, and the shadow candidates' (name, engine)."""
+
+    route: RouteConfig
+    engine: BatchScrubber
+    shadows: tuple[tuple[str, BatchScrubber], ...] = ()
+
+    @property
+    def config_hash(self) -> str:
+        return self.engine.config_hash
+
+    def shape(
+        self,
+        records: Sequence[KafkaRecord],
+        scrubbed: Sequence[Scrubbed],
+        quarantine: QuarantineConfig,
+    ) -> list[Shaped]:
+        """What each scrubbed record of this route comes to (`records.shape`), under this
+        policy's hash."""
+        return [
+            shape(self.route, record, parts, quarantine, self.config_hash)
+            for record, parts in zip(records, scrubbed, strict=True)
+        ]
+
+
+@dataclass(frozen=True)
+class Policies:
+    """One consistent set: the whole config, each input topic's RoutePolicy, and the engines
+    by (effective config hash, shadow?) for the next set to reuse."""
+
+    config: Config
+    by_topic: Mapping[str, RoutePolicy]
+    engines: Mapping[tuple[str, bool], BatchScrubber] = field(default_factory=dict)
+
+    def current(self) -> Policies:
+        """A set that never changes is its own source (see `reload.Reloader.current`)."""
+        return self
+
+    @property
+    def in_force(self) -> Policies:
+        return self
+
+    def plugin_costs(self) -> dict[str, Any]:
+        """The Python plug-in recognizers' costs summed over this set's engines, by name."""
+        totals: dict[str, dict[str, float]] = {}
+        for engine in self.engines.values():
+            plugins = getattr(engine, "plugins", None)
+            for name, cost in (plugins.costs if plugins is not None else {}).items():
+                total = totals.setdefault(name, dict.fromkeys(_COST_FIELDS, 0.0))
+                for field_name in _COST_FIELDS:
+                    total[field_name] += float(getattr(cost, field_name))
+        return {name: _Cost(**total) for name, total in totals.items()}
+
+    @property
+    def routes(self) -> list[RoutePolicy]:
+        """Each route once (a route may read several topics), in config order."""
+        seen = {id(p.route): p for p in self.by_topic.values()}
+        return [seen[id(route)] for route in self.config.routes if id(route) in seen]
+
+    @property
+    def shadow_rate(self) -> float:
+        return self.config.shadow.sample_rate
+
+
+def build(config: Config, make: MakeEngine, previous: Policies | None = None) -> Policies:
+    """Every route's engine and shadows; an engine of `previous` with the same effective config
+    is reused, anything else is built now (by `make`)."""
+    reuse = dict(previous.engines) if previous is not None else {}
+    engines: dict[tuple[str, bool], BatchScrubber] = {}
+
+    def engine(name: str | None, shadow: bool) -> BatchScrubber:
+        effective = config.effective(name)
+        key = (effective.digest(), shadow)
+        if key not in engines:
+            engines[key] = reuse.get(key) or make(effective, shadow)
+        return engines[key]
+
+    by_topic: dict[str, RoutePolicy] = {}
+    for route in config.routes:
+        shadows = tuple((n, engine(n, True)) for n in config.shadow_policies(route))
+        policy = RoutePolicy(route, engine(route.policy, False), shadows)
+        by_topic.update(dict.fromkeys(route.topics, policy))
+    return Policies(config, by_topic, engines)
+
+
+def fixed(config: Config, engine: BatchScrubber) -> Policies:
+    """Every route on one given engine, no shadows (tests, and the benchmarks' pass-through)."""
+    return Policies(config, {t: RoutePolicy(r, engine) for r in config.routes for t in r.topics})
+
+
+class _NoStore:
+    """A shadow engine's TokenSink: the `vault` operator's tokens as the vault's deterministic
+    ones would be (random-token types then differ from the live output), nothing kept."""
+
+    def transform(self, key: bytes, length: int, scope: str) -> Transform:
+        def vault(value: str, entity_type: str) -> str:
+            return vault_token(key, 1, entity_type, value, length, scope=scope)
+
+        return vault
+
+    def flush(self) -> frozenset[str]:
+        return frozenset()
+
+
+class Engines:
+    """`MakeEngine` for production: live engines share one token recorder (the vault is a
+    restart-only section, opened once, on first need); the first engines built are frozen out
+    of the garbage collector's reach (`Scrubber.warm_up`), those of a reload not."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = environ
+        self._recorder: TokenRecorder | None = None
+        self._opened = False
+        self._freeze = True
+
+    def __call__(self, config: Config, shadow: bool) -> BatchScrubber:
+        from scrubber.engine import Scrubber  # spaCy: only for the commands that scrub
+        from scrubber.vault.recorder import open_recorder
+        from scrubber.vault.tokens import uses_vault
+
+        sink: TokenSink | None = None
+        if shadow:
+            sink = _NoStore()
+        elif uses_vault(config):
+            if not self._opened:
+                self._recorder, self._opened = open_recorder(config, self._environ), True
+            sink = self._recorder
+        for note in config.recognizer_notes():  # names and paths only, never data
+            log.warning("recognizer_not_as_written", note=note)
+        engine = Scrubber(config, environ=self._environ, token_sink=sink)
+        engine.warm_up(freeze=self._freeze)
+        return engine
+
+    def built(self) -> None:
+        """The start-up engines are built: later ones (a reload) are not frozen."""
+        self._freeze = False
