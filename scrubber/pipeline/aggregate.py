@@ -7,7 +7,9 @@ the parent serves `--metrics-port` and, on every request, asks every worker in t
   as lag and assigned partitions), the build info and `_created` timestamps not summed (max and
   min); plus `scrubber_workers{state}` (reporting / expected). Labels stay those of the workers.
   Process metrics (`process_*`, `python_*`) are not summed but kept per process: each worker's
-  with a `worker="<index>"` label, the parent's own without one (see `PER_PROCESS`).
+  with a `worker="<index>"` label, the parent's own without one (see `PER_PROCESS`). The build
+  info is the workers' (a reload changes their config hash), the parent's only before any
+  worker reports.
 - /healthz: 200 while every worker process lives and every worker's loop is turning.
 - /readyz: 200 once every worker is ready (engine loaded, partitions assigned, broker reachable).
 """
@@ -129,7 +131,7 @@ def serve_workers(
         texts: list[Exposition] = [
             (str(i), a[1].decode()) for i, a in answers("/metrics") if a is not None and a[0] == 200
         ]
-        mine: list[Exposition] = [] if own is None else [(None, generate_latest(own).decode())]
+        mine: list[Exposition] = [] if own is None else [(None, _own(own, bool(texts)))]
         families = [*merge([*texts, *mine]), _workers_gauge(len(texts), expected)]
         return 200, exposition(families), CONTENT_TYPE_LATEST
 
@@ -146,6 +148,15 @@ def serve_workers(
         return status_answer(not reasons, "; ".join(reasons) or "ready")
 
     return serve(port, host, {"/metrics": metrics, "/healthz": healthz, "/readyz": readyz})
+
+
+def _own(own: CollectorRegistry, workers_reported: bool) -> str:
+    """The parent's series; its build info (the config hash at start) only until a worker
+    reports its own, which a config reload changes."""
+    families = text_string_to_metric_families(generate_latest(own).decode())
+    if workers_reported:
+        families = (f for f in families if f.name != "scrubber_build_info")
+    return exposition(list(families)).decode()
 
 
 def _reason(answer: tuple[int, bytes] | None) -> str:
