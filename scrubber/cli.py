@@ -90,12 +90,20 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=int, default=0, help="first N records only (0: all)")
     evaluate.add_argument("--format", choices=["auto", "text", "json"], default="text")
     kanon = commands.add_parser(
-        "kanon", help="k-anonymity of JSON lines over quasi-identifier fields (counts only)"
+        "kanon", help="k-anonymity (and l-diversity) of JSON or logfmt lines (counts only)"
     )
     kanon.add_argument(
         "--quasi", required=True, help="comma-separated field paths, e.g. user.age,user.zip"
     )
     kanon.add_argument("--k", type=int, default=5, help="smallest acceptable class (default 5)")
+    kanon.add_argument("--sensitive", metavar="FIELD", help="l-diversity of this field's values")
+    kanon.add_argument(  # not `--l`: the top-level parser reads it as --log-format/--log-level
+        "--l-diversity", type=int, default=2, metavar="L",
+        help="with --sensitive: least distinct values per class (default 2)",
+    )  # fmt: skip
+    kanon.add_argument(
+        "--window-records", type=int, metavar="N", help="also a report per window of N lines"
+    )
     kanon.add_argument("files", nargs="*", type=Path, help="JSONL files (default: stdin)")
     return parser
 
@@ -317,12 +325,16 @@ def _kanon(args: argparse.Namespace) -> int:
     quasi = tuple(path.strip() for path in args.quasi.split(",") if path.strip())
     lines = (line.decode("utf-8", "replace") for stream in _inputs(args.files) for line in stream)
     try:
-        report = k_anonymity(lines, quasi, args.k)
+        report = k_anonymity(
+            lines, quasi, args.k, sensitive=args.sensitive, l=args.l_diversity,
+            window_records=args.window_records,
+            on_window=lambda n, f: print(json.dumps({"window": n, **f.as_dict()})),
+        )  # fmt: skip
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     print(json.dumps(report.as_dict()))
-    return 0 if report.k_anonymous else 1
+    return 0 if report.k_anonymous and not report.l_breached else 1
 
 
 def main(argv: list[str] | None = None) -> int:

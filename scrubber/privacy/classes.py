@@ -50,6 +50,10 @@ class Figures:
         return 1.0 / self.smallest_class if self.smallest_class else 0.0
 
     @property
+    def k_anonymous(self) -> bool:
+        return self.records > 0 and self.smallest_class >= self.k
+
+    @property
     def k_breached(self) -> bool:
         return self.records > 0 and self.smallest_class < self.k
 
@@ -65,7 +69,7 @@ class Figures:
         found: dict[str, Any] = {
             "records": self.records, "skipped_lines": self.skipped,
             "records_missing_all": self.missing_all, "records_untracked": self.untracked,
-            "k": self.k, "k_anonymous": self.records > 0 and not self.k_breached,
+            "k": self.k, "k_anonymous": self.k_anonymous,
             "classes": self.classes, "smallest_class": self.smallest_class,
             "classes_below_k": self.classes_below_k, "records_below_k": self.records_below_k,
             "share_of_records_below_k": round(self.records_below_k_ratio, 4),
