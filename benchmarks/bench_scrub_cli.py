@@ -1,9 +1,12 @@
-"""Steady-state throughput of the `scrubber scrub` command, 1 and 2 workers, beside vanilla
+"""Steady-state throughput of the `scrubber scrub` command, 1, 2 and 3 workers, beside vanilla
 Presidio (AnalyzerEngine + AnonymizerEngine, one record at a time) on the same records.
 
 Start-up is excluded by difference: each configuration runs on N and on 2N records, and the
-steady rate is N / (T(2N) - T(N)). Start-up on empty input and peak RSS are reported too.
-Prints one JSON object.
+steady rate is N / (T(2N) - T(N)). Start-up on empty input and peak RSS are reported too, and
+the memory of the whole process tree (parent and workers) as the kernel's PSS (proportional set
+size: a page shared by k processes counts 1/k in each; /proc/PID/smaps_rollup), sampled every
+0.5 s during the 2N run, its maximum: the memory an extra worker really adds is the difference
+of those maxima between runs with N and N+1 workers. Prints one JSON object.
 
     .venv/bin/python benchmarks/bench_scrub_cli.py [--records 6000] [--data FILE.jsonl]
 """
@@ -27,19 +30,39 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRUBBER = str(ROOT / ".venv/bin/scrubber")
 
 
-def _timed(args: list[str], stdin_path: Path | None) -> float:
+def _pss_mb(pid: int) -> float:
+    """The PSS of a process and its children, in MiB (0 once it is gone)."""
+    total = 0.0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                total += int(line.split()[1]) / 1024
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return total + sum(_pss_mb(int(child)) for child in children)
+
+
+def _timed(args: list[str], stdin_path: Path | None, memory: list[float] | None = None) -> float:
     started = time.perf_counter()
     with stdin_path.open("rb") if stdin_path else open("/dev/null", "rb") as stdin:
-        subprocess.run(
-            args, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+        process = subprocess.Popen(
+            args, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
+        while process.poll() is None:
+            if memory is not None:
+                memory.append(_pss_mb(process.pid))
+            time.sleep(0.5)
+    if process.returncode != 0:
+        raise SystemExit(f"{args} exited {process.returncode}")
     return time.perf_counter() - started
 
 
 def _steady_rate(workers: int, small: Path, large: Path, n: int) -> dict[str, float]:
     command = [SCRUBBER, "scrub", "--workers", str(workers)]
     t_small = _timed(command, small)
-    t_large = _timed(command, large)
+    memory: list[float] = [0.0]
+    t_large = _timed(command, large, memory)
     if t_large - t_small < 1.0:
         raise SystemExit(
             "input too small to separate the steady state from start-up: use more records"
@@ -48,6 +71,7 @@ def _steady_rate(workers: int, small: Path, large: Path, n: int) -> dict[str, fl
         "lines_per_second": round(n / (t_large - t_small), 1),
         "seconds_n": round(t_small, 2),
         "seconds_2n": round(t_large, 2),
+        "max_pss_mb_process_tree": round(max(memory), 1),
     }
 
 
@@ -67,6 +91,7 @@ def main() -> None:
         startup = _timed([SCRUBBER, "scrub"], None)
         one = _steady_rate(1, small, large, n)
         two = _steady_rate(2, small, large, n)
+        three = _steady_rate(3, small, large, n)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
     presidio_run = _presidio()
@@ -87,6 +112,14 @@ def main() -> None:
         "ratio_1_worker": round(one["lines_per_second"] / presidio_rate, 1),
         "ratio_2_workers": round(two["lines_per_second"] / presidio_rate, 1),
         "peak_rss_mb_largest_process": round(peak_rss_mb, 1),
+        "scrub_3_workers": three,
+        # What one more worker adds to the whole tree (PSS), from 1 to 2 and from 2 to 3.
+        "added_pss_mb_second_worker": round(
+            two["max_pss_mb_process_tree"] - one["max_pss_mb_process_tree"], 1
+        ),
+        "added_pss_mb_third_worker": round(
+            three["max_pss_mb_process_tree"] - two["max_pss_mb_process_tree"], 1
+        ),
     }, indent=2))  # fmt: skip
 
 

@@ -201,7 +201,7 @@ def _scrub(args: argparse.Namespace) -> int:
     from connectors.stdio import batched
     from scrubber.config import load_config
     from scrubber.log import get_logger
-    from scrubber.stream import scrub_stream
+    from scrubber.stream import preload, scrub_stream
     from scrubber.vault.recorder import scrubber_for
 
     log = get_logger("scrubber.scrub")
@@ -209,6 +209,8 @@ def _scrub(args: argparse.Namespace) -> int:
     with _INTERRUPTS.deferred():
         config = load_config(args.config)
         engine = scrubber_for(config) if args.workers <= 1 else None
+        if engine is None:
+            preload(config)  # the workers, forked later, share the model's memory
     log.info("engine_ready", config_hash=config.digest(), workers=args.workers,
              seconds=round(time.monotonic() - started, 3))  # fmt: skip
     out = sys.stdout.fileno()

@@ -1,8 +1,12 @@
 """The `scrub` filter's core: batches of lines through the engine, in order, on N processes.
 
-With one worker the engine runs in this process. With more, each worker process builds its own
-engine from the same config (spawned, so no thread or BLAS state is inherited across a fork) and
-`Pool.imap` hands batches out and gives results back in input order. Workers ignore SIGINT (Ctrl-C
+With one worker the engine runs in this process. With more, the parent first loads what every
+engine only reads (`preload`: the spaCy model, word lists, phone metadata), freezes it out of the
+garbage collector's reach, and forks the workers from that state: they share those pages
+copy-on-write instead of each loading ~200 MB of its own. A worker uses the parent's engine as it
+is unless the policy stores tokens in the vault: then it builds its own around its own vault
+connection (cheap: the model is loaded already). `Pool.imap` hands batches out and gives results
+back in input order. Workers ignore SIGINT (Ctrl-C
 reaches the whole process group): the parent decides how to stop, and stopping the stream ends
 the pool even while input is still awaited.
 """
@@ -20,13 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.stdio import Line, OversizedLine
-from scrubber.config import load_config
+from scrubber.config import Config, PolicyConfig, load_config
 from scrubber.engine import Scrubber
 from scrubber.engine.formats import placeholder
 from scrubber.engine.key_blocks import KeyBlocks, Window
 from scrubber.log import LogFormat, configure_logging
 from scrubber.models import Format, Outcome, Reason
 from scrubber.vault.recorder import scrubber_for
+from scrubber.vault.tokens import uses_vault
 
 
 @dataclass(slots=True)
@@ -56,6 +61,27 @@ def scrub_lines(
 
 
 _worker_engine: Scrubber | None = None
+_preloaded: Scrubber | None = None  # built in the parent, inherited by forked workers
+
+
+def preload(config: Config) -> None:
+    """Build, in the parent, the engine the forked workers will share, and warm it up. A vault
+    connection must not cross a fork: with the vault operator the parent loads the same model
+    and lists under the default policy, and each worker builds its own engine on them."""
+    global _preloaded  # noqa: PLW0603  # read by the workers forked from this process
+    if uses_vault(config):
+        Scrubber(config.model_copy(update={"policy": PolicyConfig()})).warm_up(freeze=True)
+        return
+    _preloaded = Scrubber(config)
+    _preloaded.warm_up(freeze=True)
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # A fork copies only the calling thread: with another thread alive (holding a lock, say)
+    # the child could inherit that lock held forever. Then spawn, and pay the memory.
+    if threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def _start_worker(config_path: Path | None, log_format: LogFormat, log_level: str) -> None:
@@ -64,7 +90,11 @@ def _start_worker(config_path: Path | None, log_format: LogFormat, log_level: st
     # A spawned process starts with structlog's defaults, which print to stdout: the scrubbed
     # data's stream. Its events go to stderr like the parent's.
     configure_logging(log_format, log_level)
-    _worker_engine = scrubber_for(load_config(config_path))
+    config = load_config(config_path)
+    if _preloaded is not None and not uses_vault(config):
+        _worker_engine = _preloaded
+    else:  # spawned, or the vault operator is used: a vault connection of its own
+        _worker_engine = scrubber_for(config)
 
 
 def _work(job: tuple[list[Line], Format, list[Window | None]]) -> BatchOutput:
@@ -96,8 +126,8 @@ def scrub_stream(
     # N processes on N cores: one BLAS thread each, or they fight over the cores.
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
-    context = multiprocessing.get_context("spawn")
-    with _sigint_ignored():  # spawned children keep it ignored from their first instruction on
+    context = _pool_context()
+    with _sigint_ignored():  # the children keep it ignored from their first instruction on
         pool = context.Pool(workers, initializer=_start_worker, initargs=(config_path, *log))
     stop = threading.Event()
     with pool:

@@ -217,3 +217,33 @@ def test_a_key_logged_line_by_line_leaves_no_body_line_across_batches(
     out = result.stdout.decode()
     assert [x for x in lines if x in out or x in result.stderr.decode()] == []
     assert out.splitlines()[-1] == f"{prefix}after the key"
+
+
+def test_workers_storing_in_the_vault_each_use_their_own_connection(tmp_path: Path) -> None:
+    """Workers are forked from a parent that built an engine without a vault (to share its
+    model): with the vault operator each builds its own, and every value reaches the vault."""
+    import sqlite3
+
+    vault = tmp_path / "v.db"
+    config = tmp_path / "c.yaml"
+    config.write_text(json.dumps({
+        "policy": {"default": {"type": "vault"}},
+        "keys": {"default": {"env": "TOKEN"}},
+        "vault": {"sqlite_path": str(vault), "encryption_keys": {1: {"env": "VAULT_V1"}},
+                  "active_key": 1, "audit": {"key": {"env": "AUDIT"}}},
+    }))  # fmt: skip
+    emails = [f"person{i}@example.org" for i in range(40)]
+    source = tmp_path / "in.log"
+    source.write_text("".join(f"login by {email}\n" for email in emails))
+    env = {**os.environ, "TOKEN": key("t"), "VAULT_V1": key("v1"), "AUDIT": key("audit")}
+    result = subprocess.run(
+        [*_scrubber("--config", str(config), "--workers", "2", "--batch-size", "4", str(source))],
+        capture_output=True, check=False, cwd=ROOT, env=env, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode()
+    assert len(out.splitlines()) == len(emails)
+    assert [email for email in emails if email in out] == []
+    with sqlite3.connect(vault) as db:
+        (stored,) = db.execute("SELECT count(*) FROM scrubber_vault").fetchone()
+    assert stored == len(emails)
