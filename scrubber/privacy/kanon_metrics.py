@@ -15,7 +15,9 @@
     scrubber_kanon_generalization_step     steps coarser the quasi-identifiers go out now
 
 Every family is yielded even with no route configured, so the set of names a process exports
-does not depend on its config. Counts only: a value never becomes a label.
+does not depend on its config. Counts only: a value never becomes a label. Under `run --workers
+N` each worker has its own windows, and a sum of smallest classes is no class: the parent must
+keep these per worker (`worker` label, as it does process metrics), and alerts take the `min`.
 """
 
 from __future__ import annotations
