@@ -209,6 +209,7 @@ class Config(Strict):
             ("detection.entities", detection.entities, found),
             ("detection.skip_entities", detection.skip_entities, found),
             ("policy.entities", self.policy.entities.keys(), found),
+            ("gateway.block", self.gateway.block, found),
         ]
         if self.vault is not None:
             places += [

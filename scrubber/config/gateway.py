@@ -10,8 +10,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from recognizers.entity_types import detected_entity_types
-from scrubber.config.base import Strict, did_you_mean
+from scrubber.config.base import Strict
 
 
 class GatewayTimeouts(Strict):
@@ -44,7 +43,8 @@ class GatewayConfig(Strict):
     # `vault` (a table of the `vault:` section's store, values sealed with its keys, so replicas
     # on one PostgreSQL vault restore each other's turns). Needs `scope: conversation`.
     conversation_store: Literal["memory", "vault"] = "memory"
-    # Entity types that refuse the whole request (400, nothing forwarded) instead of a token.
+    # Entity types that refuse the whole request (400, nothing forwarded) instead of a token:
+    # any type detection reports, the declared recognizers' included (checked in `Config`).
     block: tuple[str, ...] = ()
     # The key (under `keys:`) of the gateway's default policy, `{default: {type: token}}`, used
     # when the config has no `policy:` section of its own.
@@ -69,15 +69,6 @@ class GatewayConfig(Strict):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL, e.g. https://api.openai.com")
         return None if value is None else value.rstrip("/")
-
-    @field_validator("block")
-    @classmethod
-    def _known_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        known = detected_entity_types()
-        for name in value:
-            if name not in known:
-                raise ValueError(f"unknown entity type '{name}'{did_you_mean(name, known)}")
-        return value
 
     @field_validator("passthrough")
     @classmethod

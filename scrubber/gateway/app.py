@@ -113,7 +113,7 @@ class Gateway:
             self.metrics.upstream_errors.labels(route).inc()
             error = api_error(api.family, refusal.status, refusal.code, refusal.message)
             return self._done(route, started, error, refusal.code)
-        if response.status_code >= 400:
+        if response.status_code >= 500:  # a 4xx (bad key, quota) is the client's to fix
             self.metrics.upstream_errors.labels(route).inc()
         streamed = response.headers.get("content-type", "").startswith("text/event-stream")
         if streamed and api.adapter is not None:

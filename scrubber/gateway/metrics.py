@@ -46,7 +46,8 @@ class GatewayMetrics:
                                "Requests refused because scrubbing failed (fail closed)",
                                ["route"], registry=r)  # fmt: skip
         self.upstream_errors = Counter("scrubber_gateway_upstream_errors",
-                                       "Upstream answers >= 400 or unreachable, by route",
+                                       "Upstream failures (answers >= 500, timeouts, "
+                                       "unreachable) by route; a 4xx is the client's",
                                        ["route"], registry=r)  # fmt: skip
         zero_series(self.requests, product(ROUTES, STATUSES))
         zero_series(self.entities, product(sorted(detected_entity_types())))

@@ -130,3 +130,33 @@ def test_conversations_are_per_credential_expire_and_are_bounded() -> None:
     assert len(conversations.book(Conversations.key("key-a", "c1"))) == 0
     conversations.book(Conversations.key("key-c", "c1"))
     assert len(conversations) == 2
+
+
+def test_a_declared_recognizers_type_can_be_blocked() -> None:
+    """`block` takes the types of the team's own recognizers too, not only ours; a typo in it
+    is refused with a suggestion, whichever kind of type was meant."""
+    raw = {**RAW, "recognizers": [{"name": "badge", "entity_type": "EMPLOYEE_ID",
+                                   "patterns": [{"name": "b", "regex": r"\bEMP-\d{8}\b",
+                                                 "score": 0.9}]}]}  # fmt: skip
+    config = gateway_config(parse_config({**raw, "gateway": {**RAW["gateway"],
+                                                            "block": ["EMPLOYEE_ID"]}}))  # fmt: skip
+    with pytest.raises(ConfigError, match=r"gateway\.block.*did you mean 'EMPLOYEE_ID'"):
+        parse_config({**raw, "gateway": {**RAW["gateway"], "block": ["EMPLOYE_ID"]}})
+    sent: list[httpx.Request] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"choices": []})
+
+    engine = Scrubber(config, environ=ENV)
+    gateway = Gateway(config, engine, Upstream(config.gateway, httpx.MockTransport(upstream)))
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(gateway)),
+                               base_url="http://gateway")  # fmt: skip
+    badge = {"model": "m", "messages": [{"role": "user", "content": "badge EMP-12345678 lost"}]}
+    answer = _post(client, "/v1/chat/completions", badge)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "blocked"
+    assert "EMP-12345678" not in answer.text
+    assert sent == []
+    assert _post(client, "/v1/chat/completions", CHAT).status_code == 200
+    assert len(sent) == 1

@@ -276,11 +276,23 @@ def test_bad_bodies_and_paths(gateway: Gateway, upstream: FakeUpstream) -> None:
 def test_upstream_errors_pass_through_with_their_status(
     gateway: Gateway, upstream: FakeUpstream
 ) -> None:
+    def upstream_errors() -> float:
+        metrics = httpx.get(f"{gateway.url}/metrics").text
+        line = 'scrubber_gateway_upstream_errors_total{route="/v1/chat/completions"} '
+        return float(metrics.split(line, 1)[1].split()[0])
+
+    before = upstream_errors()
     upstream.script = Script(status=429)
     with pytest.raises(openai.RateLimitError):
         _oai(gateway).chat.completions.create(model="m", messages=[{"role": "user",
                                                                      "content": TEXT}])
     _assert_clean(upstream)
+    assert upstream_errors() == before  # the client's quota, not an upstream failure
+    upstream.script = Script(status=500)
+    with pytest.raises(openai.InternalServerError):
+        _oai(gateway).chat.completions.create(model="m", messages=[{"role": "user",
+                                                                     "content": TEXT}])
+    assert upstream_errors() == before + 1
 
 
 # ---------------------------------------------------------------- Anthropic, other routes
