@@ -186,6 +186,7 @@ class Reloader:
             log.warning("config_reload_ignored", trigger=trigger, reason="no config file")
             return self._count("unchanged")
         base = self._pending or self._in_force
+        self._seen = _look(self._path, None)  # what a SIGHUP read: not reloaded again on sight
         try:
             config = load_config(self._path)
         except ScrubberError as exc:

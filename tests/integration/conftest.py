@@ -302,6 +302,27 @@ def pipeline_config(
     }
 
 
+class ConfigMap:
+    """A Kubernetes ConfigMap volume: config.yaml -> ..data/config.yaml, ..data -> ..<version>;
+    an update writes a new version folder and swaps the `..data` symlink atomically."""
+
+    def __init__(self, root: Path, data: dict[str, Any]) -> None:
+        self.root = root
+        self.version = 0
+        self.update(data)
+        (root / "config.yaml").symlink_to("..data/config.yaml")
+        self.path = root / "config.yaml"
+
+    def update(self, data: dict[str, Any] | str) -> None:
+        self.version += 1
+        folder = self.root / f"..v{self.version}"
+        folder.mkdir(parents=True)
+        text = data if isinstance(data, str) else yaml.safe_dump(data)
+        (folder / "config.yaml").write_text(text, encoding="utf-8")
+        (self.root / "..data_tmp").symlink_to(folder.name)
+        os.replace(self.root / "..data_tmp", self.root / "..data")
+
+
 # ---------------------------------------------------------------- `scrubber run`
 
 
@@ -326,13 +347,19 @@ class ScrubberProcess:
         name: str = "scrubber",
         instance: str | None = None,
         log_level: str | None = None,
+        config_file: Path | None = None,
     ) -> None:
+        """`config_file`: run with this file (a test that changes it) instead of writing
+        `config` to one of its own."""
         self.workers = workers
         self.port = free_port()  # one endpoint for all workers
         self.instance = instance or f"{name}-{uuid.uuid4().hex[:6]}"
         self.config_path = workdir / f"{name}-{uuid.uuid4().hex[:6]}.yaml"
-        self.config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
         self.log_path = self.config_path.with_suffix(".log")
+        if config_file is None:
+            self.config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        else:
+            self.config_path = config_file
         self._log = self.log_path.open("wb")
         level = ["--log-level", log_level] if log_level else []
         command = [*_scrubber_command(), *level, "run", "--config", str(self.config_path)]

@@ -3,7 +3,6 @@ validation, the engine set, the reloader on a ConfigMap-like symlink swap, the s
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ from scrubber.pipeline.policies import BatchScrubber, build
 from scrubber.pipeline.records import Scrubbed
 from scrubber.pipeline.reload import Reloader, restart_needed
 from scrubber.pipeline.shadow import ShadowMetrics, evaluate, sampled
-from tests.integration.conftest import metric_value
+from tests.integration.conftest import ConfigMap, metric_value
 
 ROUTES = [
     {"name": "a", "input": "in-a", "output": "out-a"},
@@ -188,27 +187,6 @@ def test_restart_only_sections_are_named() -> None:
 
 
 # ---------------------------------------------------------------- reload
-
-
-class ConfigMap:
-    """A Kubernetes ConfigMap volume: config.yaml -> ..data/config.yaml, ..data -> ..<version>;
-    an update writes a new version folder and swaps the `..data` symlink atomically."""
-
-    def __init__(self, root: Path, data: dict[str, Any]) -> None:
-        self.root = root
-        self.version = 0
-        self.update(data)
-        (root / "config.yaml").symlink_to("..data/config.yaml")
-        self.path = root / "config.yaml"
-
-    def update(self, data: dict[str, Any] | str) -> None:
-        self.version += 1
-        folder = self.root / f"..v{self.version}"
-        folder.mkdir()
-        text = data if isinstance(data, str) else yaml.safe_dump(data)
-        (folder / "config.yaml").write_text(text, encoding="utf-8")
-        (self.root / "..data_tmp").symlink_to(folder.name)
-        os.replace(self.root / "..data_tmp", self.root / "..data")
 
 
 def _reloader(tmp_path: Path, **kw: Any) -> tuple[ConfigMap, Reloader, PipelineMetrics, Maker]:
