@@ -13,7 +13,6 @@ the pool even while input is still awaited.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import queue
 import signal
@@ -24,14 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.stdio import Line, OversizedLine
-from scrubber.config import Config, PolicyConfig, load_config
+from scrubber.config import Config, load_config
 from scrubber.engine import Scrubber
 from scrubber.engine.formats import placeholder
 from scrubber.engine.key_blocks import KeyBlocks, Window
 from scrubber.log import LogFormat, configure_logging
 from scrubber.models import Format, Outcome, Reason
-from scrubber.vault.recorder import scrubber_for
-from scrubber.vault.tokens import uses_vault
+from scrubber.vault.recorder import scrubber_for, shared_engine, worker_context
 
 
 @dataclass(slots=True)
@@ -65,23 +63,9 @@ _preloaded: Scrubber | None = None  # built in the parent, inherited by forked w
 
 
 def preload(config: Config) -> None:
-    """Build, in the parent, the engine the forked workers will share, and warm it up. A vault
-    connection must not cross a fork: with the vault operator the parent loads the same model
-    and lists under the default policy, and each worker builds its own engine on them."""
+    """Build, in the parent, what the forked workers will share (`shared_engine`)."""
     global _preloaded  # noqa: PLW0603  # read by the workers forked from this process
-    if uses_vault(config):
-        Scrubber(config.model_copy(update={"policy": PolicyConfig()})).warm_up(freeze=True)
-        return
-    _preloaded = Scrubber(config)
-    _preloaded.warm_up(freeze=True)
-
-
-def _pool_context() -> multiprocessing.context.BaseContext:
-    # A fork copies only the calling thread: with another thread alive (holding a lock, say)
-    # the child could inherit that lock held forever. Then spawn, and pay the memory.
-    if threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
+    _preloaded = shared_engine(config)
 
 
 def _start_worker(config_path: Path | None, log_format: LogFormat, log_level: str) -> None:
@@ -91,7 +75,8 @@ def _start_worker(config_path: Path | None, log_format: LogFormat, log_level: st
     # data's stream. Its events go to stderr like the parent's.
     configure_logging(log_format, log_level)
     config = load_config(config_path)
-    if _preloaded is not None and not uses_vault(config):
+    # The parent's engine, unless it had none (vault) or the file changed since it read it.
+    if _preloaded is not None and _preloaded.config_hash == config.digest():
         _worker_engine = _preloaded
     else:  # spawned, or the vault operator is used: a vault connection of its own
         _worker_engine = scrubber_for(config)
@@ -126,7 +111,7 @@ def scrub_stream(
     # N processes on N cores: one BLAS thread each, or they fight over the cores.
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
-    context = _pool_context()
+    context = worker_context()
     with _sigint_ignored():  # the children keep it ignored from their first instruction on
         pool = context.Pool(workers, initializer=_start_worker, initargs=(config_path, *log))
     stop = threading.Event()

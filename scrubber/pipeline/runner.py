@@ -18,7 +18,6 @@ out RAW; the output's config header says `passthrough`, and the worker logs a wa
 from __future__ import annotations
 
 import faulthandler
-import multiprocessing
 import os
 import queue
 import signal
@@ -33,6 +32,7 @@ from scrubber import __version__
 from scrubber.config import load_config
 from scrubber.log import LogFormat, configure_logging, get_logger
 from scrubber.models import Format, Outcome, RecordResult
+from scrubber.vault.recorder import shared_engine, worker_context
 
 if TYPE_CHECKING:
     from scrubber.engine.key_blocks import Window
@@ -150,7 +150,12 @@ def run(
         return run_worker(config_path, 0, metrics_port, log_format, log_level=log_level)
     from scrubber.pipeline.aggregate import parent_registry, serve_workers
 
-    context = multiprocessing.get_context("spawn")
+    # The model and word lists loaded here are shared by the workers forked below (no thread
+    # may run yet: the metrics server starts after them). Each builds its own engines on them.
+    if os.environ.get(PASSTHROUGH_ENV) != PASSTHROUGH_VALUE:
+        shared_engine(config)
+    parent = os.getpid()
+    context = worker_context()
     reports: Queue[tuple[int, int]] = context.Queue()
     children = [
         context.Process(
@@ -158,13 +163,10 @@ def run(
         )
         for i in range(workers)
     ]
-    ports: dict[int, int] = {}
-    server = serve_workers(
-        metrics_port, lambda: dict(ports), workers, lambda: all(c.is_alive() for c in children),
-        own=parent_registry(__version__, config.digest()),
-    )  # fmt: skip
 
     def forward(signum: int, _frame: FrameType | None) -> None:
+        if os.getpid() != parent:  # a forked worker before it installed its own handlers
+            return
         for child in children:
             if child.pid is not None and child.is_alive():
                 os.kill(child.pid, signum)
@@ -173,6 +175,11 @@ def run(
         signal.signal(signum, forward)
     for child in children:
         child.start()
+    ports: dict[int, int] = {}
+    server = serve_workers(
+        metrics_port, lambda: dict(ports), workers, lambda: all(c.is_alive() for c in children),
+        own=parent_registry(__version__, config.digest()),
+    )  # fmt: skip
     done = threading.Event()
     threading.Thread(
         target=_collect_ports, args=(reports, ports, done), name="worker-ports", daemon=True

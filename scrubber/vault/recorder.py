@@ -17,11 +17,14 @@ records fail closed, and the next try uses a random token.
 
 from __future__ import annotations
 
+import multiprocessing
 import secrets
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
+from multiprocessing.context import ForkContext, SpawnContext
 from typing import TYPE_CHECKING
 
 from scrubber.config import Config
@@ -186,3 +189,30 @@ def scrubber_for(config: Config, environ: Mapping[str, str] | None = None) -> Sc
     engine = Scrubber(config, environ=environ, token_sink=open_recorder(config, environ))
     engine.warm_up()
     return engine
+
+
+def shared_engine(config: Config) -> Scrubber | None:
+    """Before forking workers: load here what their engines only read (the spaCy model, word
+    lists, phone metadata), warmed up and frozen out of the garbage collector's reach, so the
+    forked workers share those pages copy-on-write instead of each loading ~200 MB. The engine
+    itself, for workers to use as it is, unless the policy stores tokens in the vault: a vault
+    connection must not cross a fork, so then the lists are loaded under the default policy
+    and None is returned (each worker builds its own engine with `scrubber_for`)."""
+    from scrubber.config import PolicyConfig
+    from scrubber.engine import Scrubber
+
+    if uses_vault(config):
+        Scrubber(config.model_copy(update={"policy": PolicyConfig()})).warm_up(freeze=True)
+        return None
+    engine = Scrubber(config)
+    engine.warm_up(freeze=True)
+    return engine
+
+
+def worker_context() -> ForkContext | SpawnContext:
+    """How to start the workers: forked (sharing `shared_engine`'s pages) when this process has
+    one thread. A fork copies only the calling thread: with another thread alive (holding a
+    lock, say) a child could inherit that lock held forever. Then spawn, and pay the memory."""
+    if threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
