@@ -41,6 +41,7 @@ from scrubber.config.policies import (
     with_policy,
 )
 from scrubber.config.presidio import ImportedRecognizers, imported
+from scrubber.config.privacy_metrics import PrivateMetricsConfig
 from scrubber.config.recognizers import RecognizerConfig, recognizer_problems
 from scrubber.config.vault import AccessConfig, ApiKeyConfig, AuditConfig, RoleConfig, VaultConfig
 from scrubber.errors import ConfigError
@@ -81,6 +82,8 @@ class Config(Strict):
     # merged over the sections above (config/policies.py, docs/configuration.md).
     policies: dict[str, NamedPolicy] = {}
     shadow: ShadowConfig = ShadowConfig()
+    # The differentially private view of the per-entity counters (docs/privacy-metrics.md).
+    privacy_metrics: PrivateMetricsConfig = PrivateMetricsConfig()
 
     @field_validator("policies")
     @classmethod
@@ -116,12 +119,12 @@ class Config(Strict):
         """The config a route scrubs under: the base, with policy `name` merged over it (None:
         the base alone). Its `digest()` is the hash the route's output carries; without
         policies it is the file's."""
-        data = self.model_dump(mode="json")
-        data.pop("policies")
-        data.pop("shadow")
-        for route in data["routes"]:
-            route.pop("policy")
-            route.pop("shadow")
+        data = self.model_dump(mode="json", exclude_unset=True)  # validated again as written
+        data.pop("policies", None)
+        data.pop("shadow", None)  # `privacy_metrics` and `kanon` stay: they shape what goes out
+        for route in data.get("routes", ()):
+            route.pop("policy", None)
+            route.pop("shadow", None)
         if name is not None:
             data = with_policy(data, self.policies[name])
         return Config.model_validate(data)
@@ -305,6 +308,8 @@ def _later_defaults() -> dict[tuple[str, ...], Any]:
         ("shadow",): ShadowConfig().model_dump(mode="json"),
         ("routes", "*", "policy"): None,
         ("routes", "*", "shadow"): None,
+        ("routes", "*", "kanon"): None,
+        ("privacy_metrics",): PrivateMetricsConfig().model_dump(mode="json"),
     }
 
 

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from scrubber.config.kanon import KAnonymityConfig
 from scrubber.config.policies import NAME_PATTERN
 from scrubber.models import Strict
 
@@ -82,6 +83,8 @@ class RouteConfig(Strict):
     policy: str | None = Field(default=None, pattern=NAME_PATTERN)
     # Candidate policies tried on a sample of this route's records (None: `shadow.policies`).
     shadow: tuple[str, ...] | None = None
+    # k-anonymity of this route's scrubbed output over tumbling windows (docs/kanon.md).
+    kanon: KAnonymityConfig | None = None
 
     @property
     def topics(self) -> tuple[str, ...]:

@@ -36,8 +36,9 @@ Ports = Callable[[], dict[int, int]]  # worker index -> its loopback port
 # that leaks. So every process keeps its own series: a worker's labelled `worker="<index>"`,
 # the parent's own unlabelled, as with one worker (the unlabelled series are always those of
 # the process that answered the scrape). The pod's CPU, RSS or fds are then `sum` over all of
-# them, and `max by (worker)` finds the one that grows.
-PER_PROCESS = ("process_", "python_")
+# them, and `max by (worker)` finds the one that grows. Each worker's k-anonymity windows are
+# its own too: a sum of smallest classes is no class (alerts take the `min`).
+PER_PROCESS = ("process_", "python_", "scrubber_kanon_")
 WORKER_LABEL = "worker"
 Exposition = tuple[str | None, str]  # (the worker's index, or None for this process; its text)
 

@@ -10,7 +10,7 @@ Messages become KafkaRecords at the poll (`batches`); what each record turns int
 `records`, how it is counted in `ledger`, the transaction mechanics live in
 `connectors.kafka.transactions`. Each batch is scrubbed under one policy set (`policies`: an
 engine per route's effective policy), taken at its start from a source that a config reload may
-have replaced (`reload`); shadow candidates see the batch's sample after it went out (`shadow`).
+have replaced (`reload`); shadow candidates see the batch's sample after it went out (`observe`).
 """
 
 from __future__ import annotations
@@ -44,10 +44,10 @@ from scrubber.models import Reason
 from scrubber.pipeline.batches import poll_batch
 from scrubber.pipeline.ledger import Ledger
 from scrubber.pipeline.metrics import PipelineMetrics
+from scrubber.pipeline.observe import AfterBatch
 from scrubber.pipeline.offsets import OffsetTracker
 from scrubber.pipeline.policies import BatchScrubber, Policies, RoutePolicy, fixed
 from scrubber.pipeline.records import Output, Scrubbed, Shaped, needs_retry, scrub_parts
-from scrubber.pipeline.shadow import Shadows
 
 COMMIT_INTERVAL_SECONDS = 1.0
 # At-least-once: stop taking new batches while this many batches' records await delivery. Without
@@ -147,7 +147,7 @@ class Pipeline:
         self._config = config
         self._policies = engines if isinstance(engines, PolicySource) else fixed(config, engines)
         self._metrics = metrics
-        self._shadows = Shadows(metrics.registry)
+        self._after_batch = AfterBatch(metrics.registry)
         self._tracker = OffsetTracker()
         self._key_blocks = PositionedKeyBlocks()  # private keys logged line by line
         self._exactly_once = config.pipeline.exactly_once
@@ -347,7 +347,7 @@ class Pipeline:
         else:  # aborted, the consumer rewound: the batch is read (and counted in) again
             self._ledger.aborted()
             return
-        self._shadows.run(live, prepared)  # after the batch went out: it never waits on them
+        self._after_batch(live, prepared)  # shadows, private counts: the batch never waits
 
     def _retry_later(self, batch: list[KafkaRecord]) -> None:
         """The vault cannot store tokens: emit nothing, commit nothing, read the batch again.

@@ -15,7 +15,7 @@ reload`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from connectors.kafka.clients import KafkaRecord
@@ -23,11 +23,13 @@ from scrubber.config import Config
 from scrubber.config.pipeline import QuarantineConfig, RouteConfig
 from scrubber.engine.key_blocks import Window
 from scrubber.log import get_logger
-from scrubber.models import Format, RecordResult
+from scrubber.models import Format, Outcome, Reason, RecordResult
 from scrubber.operators import TokenSink, Transform, vault_token
 from scrubber.pipeline.records import Scrubbed, Shaped, shape
+from scrubber.privacy.kanon_window import WindowedKAnonymity
 
 if TYPE_CHECKING:
+    from scrubber.privacy.dp_view import PrivateCounts
     from scrubber.vault.recorder import TokenRecorder
 
 log = get_logger("scrubber.pipeline")
@@ -64,11 +66,13 @@ MakeEngine = Callable[[Config, bool], BatchScrubber]
 
 @dataclass(frozen=True, slots=True)
 class RoutePolicy:
-    """One route under one policy set: its engine, and the shadow candidates' (name, engine)."""
+    """One route under one policy set: its engine, the shadow candidates' (name, engine), and
+    the k-anonymity windows of its output (`kanon:`)."""
 
     route: RouteConfig
     engine: BatchScrubber
     shadows: tuple[tuple[str, BatchScrubber], ...] = ()
+    kanon: WindowedKAnonymity | None = None
 
     @property
     def config_hash(self) -> str:
@@ -81,11 +85,34 @@ class RoutePolicy:
         quarantine: QuarantineConfig,
     ) -> list[Shaped]:
         """What each scrubbed record of this route comes to (`records.shape`), under this
-        policy's hash."""
-        return [
+        policy's hash; with `kanon:`, each output value counted into the windows (and perhaps
+        generalized) before it goes out."""
+        shaped = [
             shape(self.route, record, parts, quarantine, self.config_hash)
             for record, parts in zip(records, scrubbed, strict=True)
         ]
+        if self.kanon is None:
+            return shaped
+        return [
+            self._observed(record, parts, one, quarantine) if one.reason is None else one
+            for record, parts, one in zip(records, scrubbed, shaped, strict=True)
+        ]
+
+    def _observed(
+        self, record: KafkaRecord, scrubbed: Scrubbed, one: Shaped, quarantine: QuarantineConfig
+    ) -> Shaped:
+        """The OK record `one` with its value as the windows hand it back; if they fail, the
+        record fails closed (it might have needed generalizing)."""
+        assert self.kanon is not None
+        output = one.outputs[0]
+        try:
+            value = self.kanon.observe(output.value or b"")
+        except Exception as exc:  # never out without the step the windows may have asked for
+            log.error("kanon_failed", route=self.route.name, error=type(exc).__name__)
+            failed = RecordResult("", Outcome.QUARANTINED, Reason.DETECTION_ERROR)
+            return shape(self.route, record, replace(scrubbed, result=failed), quarantine,
+                         self.config_hash)  # fmt: skip
+        return replace(one, outputs=(replace(output, value=value), *one.outputs[1:]))
 
 
 @dataclass(frozen=True)
@@ -96,6 +123,7 @@ class Policies:
     config: Config
     by_topic: Mapping[str, RoutePolicy]
     engines: Mapping[tuple[str, bool], BatchScrubber] = field(default_factory=dict)
+    private: PrivateCounts | None = None  # the process's private view (every set shares it)
 
     def current(self) -> Policies:
         """A set that never changes is its own source (see `reload.Reloader.current`)."""
@@ -126,11 +154,25 @@ class Policies:
     def shadow_rate(self) -> float:
         return self.config.shadow.sample_rate
 
+    @property
+    def kanon(self) -> dict[str, WindowedKAnonymity]:
+        """Each route's k-anonymity windows, by route name."""
+        return {p.route.name: p.kanon for p in self.routes if p.kanon is not None}
 
-def build(config: Config, make: MakeEngine, previous: Policies | None = None) -> Policies:
-    """Every route's engine and shadows; an engine of `previous` with the same effective config
-    is reused, anything else is built now (by `make`)."""
+
+def build(
+    config: Config,
+    make: MakeEngine,
+    previous: Policies | None = None,
+    *,
+    private: PrivateCounts | None = None,
+) -> Policies:
+    """Every route's engine, shadows and k-anonymity windows. What `previous` holds is reused
+    when its config is unchanged: an engine of the same effective config, a route's windows
+    of the same `kanon:` (with their state); anything else is built now (engines by `make`).
+    `private`: the private view (default: `previous`'s)."""
     reuse = dict(previous.engines) if previous is not None else {}
+    windows = previous.kanon if previous is not None else {}
     engines: dict[tuple[str, bool], BatchScrubber] = {}
 
     def engine(name: str | None, shadow: bool) -> BatchScrubber:
@@ -143,9 +185,16 @@ def build(config: Config, make: MakeEngine, previous: Policies | None = None) ->
     by_topic: dict[str, RoutePolicy] = {}
     for route in config.routes:
         shadows = tuple((n, engine(n, True)) for n in config.shadow_policies(route))
-        policy = RoutePolicy(route, engine(route.policy, False), shadows)
+        kanon = None
+        if route.kanon is not None:
+            kanon = windows.get(route.name)
+            if kanon is None or kanon.config != route.kanon:
+                kanon = WindowedKAnonymity(route.kanon, route.name)
+        policy = RoutePolicy(route, engine(route.policy, False), shadows, kanon)
         by_topic.update(dict.fromkeys(route.topics, policy))
-    return Policies(config, by_topic, engines)
+    if private is None and previous is not None:
+        private = previous.private
+    return Policies(config, by_topic, engines, private)
 
 
 def fixed(config: Config, engine: BatchScrubber) -> Policies:

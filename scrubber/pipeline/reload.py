@@ -34,14 +34,15 @@ from scrubber.pipeline.policies import MakeEngine, Policies, build
 WATCH_SECONDS = 2.0
 _TICK_SECONDS = 0.2  # how soon a SIGHUP is seen by the reload thread
 # Sections read once at start: changing them needs a restart (the reload is refused).
-RESTART_SECTIONS = ("keys", "kafka", "pipeline", "vault")
+RESTART_SECTIONS = ("keys", "kafka", "pipeline", "vault", "privacy_metrics")
 OUTCOMES = ("ok", "unchanged", "invalid", "restart_needed")
 
 log = get_logger("scrubber.reload")
 
 
 def restart_needed(running: Config, new: Config) -> list[str]:
-    """The restart-only sections that differ: `keys`, `kafka`, `pipeline`, `vault`, and
+    """The restart-only sections that differ: `keys`, `kafka`, `pipeline`, `vault`,
+    `privacy_metrics` (its series and port are fixed at start), and
     `routes` when a route's name, input topics or output topic changed (or a route came or
     went). Everything else (policies, detection, limits, recognizers, shadow, route formats and
     key/header scrubbing, quarantine) is applied live."""
@@ -222,4 +223,4 @@ class Reloader:
 
 def _union(a: Policies, b: Policies) -> Policies:
     """Engines of both sets, for reuse."""
-    return Policies(a.config, a.by_topic, {**b.engines, **a.engines})
+    return Policies(a.config, a.by_topic, {**b.engines, **a.engines}, a.private)

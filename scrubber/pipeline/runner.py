@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from scrubber import __version__
 from scrubber.config import load_config
+from scrubber.errors import ConfigError
 from scrubber.log import LogFormat, configure_logging, get_logger
 from scrubber.models import Format, Outcome, RecordResult
 from scrubber.vault.recorder import shared_engine, worker_context
@@ -80,7 +81,7 @@ def run_worker(
 ) -> int:
     """One worker. `report` given (a child of `run`): serve on a loopback port the OS picks and
     put `(index, port)` on it; else serve `metrics_port` on every interface."""
-    from scrubber.pipeline import policies
+    from scrubber.pipeline import policies, privacy
     from scrubber.pipeline.loop import Pipeline
     from scrubber.pipeline.metrics import PipelineMetrics, serve_metrics
     from scrubber.pipeline.reload import Reloader
@@ -106,7 +107,8 @@ def run_worker(
     else:
         engines = policies.Engines()
     make: policies.MakeEngine = engines or (lambda _config, _shadow: _Passthrough())
-    reloader = Reloader(config_path, policies.build(config, make), make, metrics)
+    private = privacy.private_counts(config)
+    reloader = Reloader(config_path, policies.build(config, make, private=private), make, metrics)
     if engines is not None:
         engines.built()  # the engines of a reload are not frozen (Scrubber.warm_up)
     signal.signal(signal.SIGHUP, lambda _signum, _frame: reloader.request())
@@ -116,10 +118,12 @@ def run_worker(
     pipeline = Pipeline(config, reloader, metrics, worker=index)
     log.info("worker_started", worker=index, config_hash=config.digest(), metrics_port=metrics_port)
     reloader.start()
+    stop_privacy = privacy.start(config, metrics, lambda: reloader.in_force)
     try:
         pipeline.run(stop)
     finally:
         reloader.stop()
+        stop_privacy()
         server.shutdown()
         server.server_close()
     log.info("worker_stopped", worker=index)
@@ -146,6 +150,11 @@ def run(
     log_level: str = "info",
 ) -> int:
     config = load_config(config_path)  # fail fast, in the parent, on a bad config
+    if workers > 1 and config.privacy_metrics.enabled:
+        raise ConfigError(
+            "privacy_metrics: one private view per process; with --workers N each worker would "
+            "publish its own noisy counts (run --workers 1, or more pods)"
+        )
     if workers <= 1:
         return run_worker(config_path, 0, metrics_port, log_format, log_level=log_level)
     from scrubber.pipeline.aggregate import parent_registry, serve_workers

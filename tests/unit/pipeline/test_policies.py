@@ -3,6 +3,7 @@ validation, the engine set, the reloader on a ConfigMap-like symlink swap, the s
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -302,3 +303,59 @@ def test_shadow_metrics_count_what_the_candidate_would_do(tmp_path: Path) -> Non
     assert value("scrubber_shadow_quarantined_total", reason="detection_error") == 1
     assert value("scrubber_shadow_differing_records_total") == 3  # all but "nothing here"
 
+
+
+# ---------------------------------------------------------------- k-anonymity and private view
+
+KANON = {"quasi_identifiers": ["age", "zip"], "k": 3, "window_records": 4,
+         "on_breach": "generalize"}  # fmt: skip
+
+
+def _kanon_policies(**route: Any) -> tuple[Config, Any]:
+    data = _data(routes=[{**ROUTES[0], "kanon": {**KANON, **route}}, ROUTES[1]])
+    config = parse_config(data)
+    return config, build(config, Maker())
+
+
+def test_kanon_sees_each_output_value_of_its_route_and_may_hand_back_a_coarser_one() -> None:
+    config, policies = _kanon_policies()
+    route = policies.by_topic["in-a"]
+    assert route.kanon is not None and policies.by_topic["in-b"].kanon is None
+    values = [json.dumps({"age": 30 + i, "zip": f"9410{i}"}).encode() for i in range(8)]
+    records = [KafkaRecord("in-a", 0, i, None, v, (), 0) for i, v in enumerate(values)]
+    scrubbed = [Scrubbed(r, None, ()) for r in route.engine.scrub_batch(values)]
+    shaped = route.shape(records, scrubbed, config.quarantine)
+    assert route.kanon.snapshot().windows == 2  # 8 records, windows of 4: all counted
+    first, later = shaped[0].outputs[0].value, shaped[-1].outputs[-1].value
+    assert first == values[0]  # before the half-way check: as scrubbed
+    assert later != values[-1] and route.kanon.step >= 1  # every class of one: coarser
+    assert json.loads(later or b"{}").keys() == {"age", "zip"}
+
+
+def test_a_reload_keeps_a_routes_windows_unless_its_kanon_changed() -> None:
+    _, policies = _kanon_policies()
+    same = build(parse_config(_data(routes=[{**ROUTES[0], "kanon": KANON}, ROUTES[1]],
+                                    detection={"score_threshold": 0.5})), Maker(), policies)  # fmt: skip
+    assert same.by_topic["in-a"].kanon is policies.by_topic["in-a"].kanon
+    _, other = _kanon_policies(k=4)
+    changed = build(other.config, Maker(), policies)
+    assert changed.by_topic["in-a"].kanon is not policies.by_topic["in-a"].kanon
+
+
+def test_the_private_view_counts_each_output_records_types_once_after_the_batch() -> None:
+    from scrubber.pipeline.observe import AfterBatch
+    from scrubber.pipeline.privacy import private_counts
+
+    config = parse_config(_data(privacy_metrics={"enabled": True, "suppress_below": 1}))
+    private = private_counts(config)
+    assert private is not None and ("a", "SECRET") in private.series
+    observed: list[tuple[str, set[str]]] = []
+    private.observe = lambda route, types: observed.append((route, set(types)))  # type: ignore[method-assign]
+    policies = build(config, Maker(), private=private)
+    route = policies.by_topic["in-a"]
+    values = [b"secret secret", b"none", b"one secret"]
+    records = [KafkaRecord("in-a", 0, i, None, v, (), 0) for i, v in enumerate(values)]
+    scrubbed = [Scrubbed(r, None, ()) for r in route.engine.scrub_batch(values)]
+    AfterBatch(PipelineMetrics("h", "test").registry)(policies, [(route, records, scrubbed)])
+    assert observed == [("a", {"SECRET"}), ("a", set()), ("a", {"SECRET"})]
+    assert build(config, Maker(), policies).private is private  # a reload keeps the one view
