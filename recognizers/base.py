@@ -7,16 +7,19 @@ pattern needs them, it matches a little more and `validator` (plain Python on th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import re2
 
-# One call into RE2 itself, below the wrapper's per-call work (encoding the text, offset maps, a
-# generator: ~8 us, most of the pattern pass when a text has ~20 candidate recognizers).
+# `spans` calls RE2 itself, below the wrapper's `finditer` (which re-encodes the text, builds
+# offset maps and a match object per match: ~10 us a call, most of the pattern pass).
 _UNANCHORED = re2._Anchor.UNANCHORED
 _NO_MATCH = (-1, -1)
+
+# One (start, end) per group, group 0 first; (-1, -1) for a group that took no part.
+Spans = Sequence[tuple[int, int]]
 
 Validator = Callable[[str], bool]
 
@@ -73,21 +76,32 @@ class PatternRecognizer:
             return False
         return not self.triggers or any(t in lowered for t in self.triggers)
 
-    def matches_in(self, encoded: bytes) -> bool:
-        """Whether the pattern matches anywhere in `encoded` (a text's UTF-8, encoded once for
-        all recognizers): a cheap no for most candidates before `find` does the real work."""
-        spans = self._compiled._regexp.Match(_UNANCHORED, encoded, 0, len(encoded))
-        return bool(spans[0] != _NO_MATCH)
+    def spans(self, text: str) -> Iterator[Spans]:
+        """The group spans of every match in `text`, in code points: the matches of the
+        wrapper's `finditer`, one raw RE2 call each (a text without a match costs one call)."""
+        encoded = text.encode()
+        match = self._compiled._regexp.Match
+        # ASCII (most log lines): byte offsets are code-point offsets, nothing to decode.
+        chars = None if len(encoded) == len(text) else _CodePoints(encoded)
+        pos, end = 0, len(encoded)
+        while True:
+            spans = match(_UNANCHORED, encoded, pos, end)
+            if spans[0] == _NO_MATCH:
+                return
+            yield spans if chars is None else chars.of(spans)
+            if pos == end:
+                return
+            # An empty match at pos would match again: step one character, as finditer does.
+            pos = spans[0][1] if spans[0][1] != pos else pos + _utf8_length(encoded[pos])
 
     def find(self, text: str) -> Iterator[Finding]:
         """Every validated match in `text`, as findings on the value group."""
         group = self.value_group
-        for match in self._compiled.finditer(text):
-            start, end = match.start(group), match.end(group)
+        for spans in self.spans(text):
+            start, end = spans[group]
             if start < 0 or start == end:
                 continue
-            value = text[start:end]
-            if self.validator is not None and not self.validator(value):
+            if self.validator is not None and not self.validator(text[start:end]):
                 continue
             yield Finding(start, end, self.entity_type, self.score, self.name)
 
@@ -98,3 +112,27 @@ class PatternRecognizer:
         if not self.applies(text, lowered, has_digit):
             return []
         return list(self.find(text))
+
+
+class _CodePoints:
+    """Byte offsets in one UTF-8 text to code-point offsets, asked in increasing order across
+    matches (each match starts at or after the previous one's end), so decoding stays linear."""
+
+    def __init__(self, encoded: bytes) -> None:
+        self._encoded = encoded
+        self._byte = 0
+        self._char = 0
+
+    def of(self, spans: Spans) -> Spans:
+        offsets = sorted({o for span in spans for o in span if o >= 0})
+        decoded = {-1: -1}
+        for offset in offsets:
+            self._char += len(self._encoded[self._byte : offset].decode())
+            self._byte = offset
+            decoded[offset] = self._char
+        return [(decoded[s], decoded[e]) for s, e in spans]
+
+
+def _utf8_length(lead: int) -> int:
+    """How many bytes the UTF-8 character starting with byte `lead` takes."""
+    return 1 if lead < 0x80 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4

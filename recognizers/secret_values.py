@@ -454,10 +454,8 @@ class SecretRecognizer(PatternRecognizer):
 
     def _matches(self, text: str) -> Iterator[Finding]:
         groups = range(1, self._compiled.groups + 1) if self.any_group else (self.value_group,)
-        for match in self._compiled.finditer(text):
-            start, end = next(
-                ((match.start(g), match.end(g)) for g in groups if match.start(g) >= 0), (-1, -1)
-            )
+        for spans in self.spans(text):
+            start, end = next((spans[g] for g in groups if spans[g][0] >= 0), (-1, -1))
             if start == end:
                 continue
             if self.past_ampersand:

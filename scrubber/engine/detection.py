@@ -199,16 +199,16 @@ class Detector:
         scanned = norm.text
         lowered = scanned.lower()
         has_digit = any("0" <= c <= "9" for c in scanned)
+        scanned.encode()  # a lone surrogate (JSON's "\ud800") fails the record closed, as RE2 would
         found: list[Finding] = []
-        encoded = scanned.encode()
+        mapped = norm.starts is not None
         for recognizer in self._prefilter.candidates(scanned, lowered, has_digit):
-            if not recognizer.matches_in(encoded):
-                continue
-            for finding in recognizer.find(scanned):
-                start, end = norm.original_span(finding.start, finding.end)
-                found.append(
-                    Finding(start, end, finding.entity_type, finding.score, finding.recognizer)
-                )
+            if not mapped:
+                found.extend(recognizer.find(scanned))
+            else:
+                for f in recognizer.find(scanned):
+                    start, end = norm.original_span(f.start, f.end)
+                    found.append(Finding(start, end, f.entity_type, f.score, f.recognizer))
             if time.monotonic() > deadline:
                 raise DetectionFailed(Reason.DEADLINE_EXCEEDED)
         return found
