@@ -6,6 +6,8 @@ Throughput = measured records / (last output record's broker append time - start
 the output topics stamp LogAppendTime, since the pipeline carries each input's own timestamp.
 
 - pipeline, scrubbing, 1 and 2 workers (`--workers N`, one consumer group);
+- one worker with two shadow policies at 10% sampling and k-anonymity on the route (issue 15:
+  target within 15% of the plain one-worker rate, measured in the same run);
 - the same pipeline with scrubbing switched off (SCRUBBER_BENCH_PASSTHROUGH): the Kafka ceiling;
 - `Scrubber.scrub_batch` in this process on the same records and batch size: the engine's rate,
   and pipeline / engine (target: at least 0.8 for one worker);
@@ -18,7 +20,7 @@ Prints one JSON object. Needs the broker: `bash scripts/kafka.sh up` (done here 
 
     .venv/bin/python benchmarks/bench_pipeline.py [--records 20000] [--partitions 4]
         [--passthrough-records 100000] [--latency-seconds 20] [--latency-wait-ms 100,20]
-        [--bootstrap 127.0.0.1:9092]
+        [--bootstrap 127.0.0.1:9092] [--only policies]   # just plain vs shadows + kanon
 """
 
 from __future__ import annotations
@@ -177,14 +179,32 @@ class Run:
         self.log.close()
 
 
+# Two shadow candidates on 10% of the records and k-anonymity over the JSON logs' service and
+# level: what issue 15 asks to cost at most 15% of the plain rate.
+POLICY_EXTRAS: dict[str, Any] = {
+    "policies": {
+        "strict": {"detection": {"score_threshold": 0.3},
+                   "policy": {"entities": {"PERSON": {"type": "redact"}}}},
+        "everything": {"detection": {"skip_entities": []}, "policy": {"default": {"type": "redact"}}},
+    },
+    "shadow": {"policies": ["strict", "everything"], "sample_rate": 0.1},
+}  # fmt: skip
+KANON = {"quasi_identifiers": ["service", "level"], "k": 5, "window_records": 1000}
+
+
 def _config(
-    bootstrap: str, source: str, output: str, quarantine: str, wait_ms: int = 100
-) -> dict[str, Any]:
+    bootstrap: str, source: str, output: str, quarantine: str, wait_ms: int = 100,
+    policies: bool = False,
+) -> dict[str, Any]:  # fmt: skip
+    route: dict[str, Any] = {"name": "bench", "input": source, "output": output, "format": "auto"}
+    if policies:
+        route["kanon"] = KANON
     return {
         "kafka": {"bootstrap_servers": bootstrap, "group_id": f"bench-{source}"},
-        "routes": [{"name": "bench", "input": source, "output": output, "format": "auto"}],
+        "routes": [route],
         "quarantine": {"topic": quarantine},
         "pipeline": {"batch_max_records": BATCH, "batch_max_wait_ms": wait_ms},
+        **(POLICY_EXTRAS if policies else {}),
     }
 
 
@@ -193,11 +213,12 @@ def _config(
 
 def throughput(
     bootstrap: str, warm: list[bytes], measured: list[bytes], partitions: int,
-    workers: int, passthrough: bool, workdir: Path,
+    workers: int, passthrough: bool, workdir: Path, policies: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     admin = AdminClient({"bootstrap.servers": bootstrap})
     source, output, quarantine = _topics(admin, partitions)
-    run = Run(_config(bootstrap, source, output, quarantine), workers, passthrough, workdir)
+    config = _config(bootstrap, source, output, quarantine, policies=policies)
+    run = Run(config, workers, passthrough, workdir)
     try:
         run.wait_ready()
         _produce(bootstrap, source, warm, partitions)
@@ -283,6 +304,26 @@ def latency(
     }
 
 
+def policy_runs(
+    bootstrap: str, warm: list[bytes], measured: list[bytes], partitions: int, workdir: Path
+) -> dict[str, Any]:
+    """One worker plain, then with the shadows and k-anonymity, then plain and with again:
+    the host is shared, so each rate is the better of two and the ratio is of those."""
+    plain, extra = [], []
+    for _ in range(2):
+        plain.append(throughput(bootstrap, warm, measured, partitions, 1, False, workdir))
+        extra.append(throughput(bootstrap, warm, measured, partitions, 1, False, workdir, True))
+    best = max(r["records_per_second"] for r in plain)
+    best_extra = max(r["records_per_second"] for r in extra)
+    return {
+        "plain_records_per_second": [r["records_per_second"] for r in plain],
+        "shadows_kanon_records_per_second": [r["records_per_second"] for r in extra],
+        "setup": "2 shadow policies at sample_rate 0.1, kanon on the route (service, level)",
+        "ratio": round(best_extra / best, 3),
+        "target_ratio": 0.85,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=20_000)
@@ -301,8 +342,16 @@ def main() -> None:
         help="pipeline.batch_max_wait_ms values for the latency runs",
     )
     parser.add_argument("--bootstrap", default=os.environ.get("SCRUBBER_KAFKA_BOOTSTRAP"))
+    parser.add_argument("--only", choices=["policies"], help="only the plain and policy runs")
     args = parser.parse_args()
     bootstrap = _bootstrap(args.bootstrap)
+    if args.only == "policies":
+        corpus = [t.encode() for t in mixed_corpus(args.warmup + args.records, seed=7)]
+        warm, measured = corpus[: args.warmup], corpus[args.warmup :]
+        with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
+            print(json.dumps(policy_runs(bootstrap, warm, measured, args.partitions, Path(tmp)),
+                             indent=2))  # fmt: skip
+        return
 
     total = args.warmup + max(args.records, args.passthrough_records)
     corpus = [t.encode() for t in mixed_corpus(total, seed=7)]
@@ -317,6 +366,7 @@ def main() -> None:
             "passthrough_1_worker": throughput(bootstrap, warm, many, args.partitions, 1, True, workdir),
             "passthrough_2_workers": throughput(bootstrap, warm, many, args.partitions, 2, True, workdir),
         }  # fmt: skip
+        policy = policy_runs(bootstrap, warm, measured, args.partitions, workdir)
         half = runs["scrub_1_worker"]["records_per_second"] / 2
         needed = BATCH + int(half * args.latency_seconds)
         fresh = [t.encode() for t in mixed_corpus(needed, seed=8)]
@@ -341,6 +391,7 @@ def main() -> None:
             "scrub_2_workers": ratio("scrub_2_workers"),
             "target_1_worker": 0.8,
         },
+        "shadows_and_kanon": policy,
         "latency_at_half_max_rate": lat,
     }, indent=2))  # fmt: skip
 

@@ -21,11 +21,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from connectors.kafka.clients import KafkaRecord
 from scrubber.config import Config
 from scrubber.config.pipeline import QuarantineConfig, RouteConfig
-from scrubber.engine.key_blocks import Window
 from scrubber.log import get_logger
-from scrubber.models import Format, Outcome, Reason, RecordResult
+from scrubber.models import Outcome, Reason, RecordResult
 from scrubber.operators import TokenSink, Transform, vault_token
-from scrubber.pipeline.records import Scrubbed, Shaped, shape
+from scrubber.pipeline.records import Scrubbed, ScrubValues, Shaped, shape
 from scrubber.privacy.kanon_window import WindowedKAnonymity
 
 if TYPE_CHECKING:
@@ -41,13 +40,8 @@ class BatchScrubber(Protocol):
     @property
     def config_hash(self) -> str: ...
 
-    def scrub_batch(
-        self,
-        records: Sequence[bytes | str],
-        fmt: Format = "auto",
-        *,
-        key_blocks: Sequence[Window | None] | None = None,
-    ) -> list[RecordResult]: ...
+    @property
+    def scrub_batch(self) -> ScrubValues: ...
 
 
 _COST_FIELDS = ("calls", "seconds", "failures")

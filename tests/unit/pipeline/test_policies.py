@@ -342,7 +342,9 @@ def test_a_reload_keeps_a_routes_windows_unless_its_kanon_changed() -> None:
     assert changed.by_topic["in-a"].kanon is not policies.by_topic["in-a"].kanon
 
 
-def test_the_private_view_counts_each_output_records_types_once_after_the_batch() -> None:
+def test_the_private_view_counts_each_output_records_types_once_after_the_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from scrubber.pipeline.observe import AfterBatch
     from scrubber.pipeline.privacy import private_counts
 
@@ -350,7 +352,7 @@ def test_the_private_view_counts_each_output_records_types_once_after_the_batch(
     private = private_counts(config)
     assert private is not None and ("a", "SECRET") in private.series
     observed: list[tuple[str, set[str]]] = []
-    private.observe = lambda route, types: observed.append((route, set(types)))  # type: ignore[method-assign]
+    monkeypatch.setattr(private, "observe", lambda r, types: observed.append((r, set(types))))
     policies = build(config, Maker(), private=private)
     route = policies.by_topic["in-a"]
     values = [b"secret secret", b"none", b"one secret"]
