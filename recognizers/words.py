@@ -1,0 +1,242 @@
+"""Words as the proper-noun pass reads them: one regex scan finds them, one memo says what they are.
+
+Log lines and prose repeat the same few thousand words, so what a word is (its case shape, whether
+it is English, a census given name or surname) is worked out once per distinct spelling and shared
+by every token that spells it: a token is its offsets, that `Word`, and whether a sentence starts
+there. Word lists come from installed packages (`english-words`: Webster's lower-case entries plus
+spaCy's stop words; `names`: US census given names and surnames; `wordfreq`: how common a word
+is), so nothing is fetched at run time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from spacy.lang.en.stop_words import STOP_WORDS
+
+_LEADING = "\"'(“‘<>["
+_TRAILING = "\"')”’,!?;:>]"
+# A whitespace-separated chunk that, its surrounding punctuation aside, is a word (`"O'Neill,"`,
+# `Mr.`, `Al-Farsi`). The lookarounds keep the match to whole chunks, so IDs, numbers and paths
+# are skipped by the same C scan instead of being cut and tested one by one in Python.
+_TOKEN = re.compile(
+    rf"(?<!\S)[{re.escape(_LEADING)}]*([^\W\d_]+(?:['’-][^\W\d_]+)*\.?)[{re.escape(_TRAILING)}]*(?!\S)"
+)
+_SENTENCE_END = frozenset(".!?:;\"'“”()[]\n>")
+_SUFFIXES = (
+    ("ies", ("y",)), ("ied", ("y",)), ("es", ("", "e")), ("s", ("",)), ("ed", ("", "e")),
+    ("ing", ("", "e")), ("er", ("", "e")), ("ers", ("", "e")), ("ly", ("",)), ("d", ("",)),
+)  # fmt: skip
+# CamelCase identifiers (`TaskAttempt`, `DFSClient`) are code, not names, but McDonald is a name.
+_NAME_PREFIX = re.compile(r"^(?:Mc|Mac|O'|D'|Di|De|La|Le|Van)[A-Z][a-z]")
+_FREQUENT_ZIPF = 4.5
+STOP_WORDS_AND_I = frozenset(STOP_WORDS) | {"i"}
+# Everyday words of software and chat that an old dictionary lacks but that are not names.
+_MODERN_WORDS = frozenset(
+    """
+    email e-mail online offline app apps login logout website internet web browser smartphone
+    laptop wifi password username ok okay hi hello hey thanks thx pls please api apis json yaml
+    http https url urls sql database server cloud github gitlab google slack zoom teams docker
+    kubernetes linux windows android iphone ios macos chatgpt openai gpt llm ai bot chatbot
+    etc eg ie vs regards cheers dear sincerely asap fyi btw nan lifecycle workflow metadata
+    backend frontend timestamp hostname localhost plugin plugins runtime middleware auth oauth
+    kerberos ldap ssl tls ssh cpu gpu bios config configs dentry inode init inited async sync
+    admin sysadmin devops webhook webhooks repo repos namespace daemon daemons cron tmp
+    jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun
+    bye info fax tel faq
+    monday tuesday wednesday thursday friday saturday sunday january february march april may
+    june july august september october november december
+    """.split()
+)
+# Bounds on the memos: unique ids and hashes pass here too, and a worker runs for weeks.
+_MEMO_WORDS = 100_000
+
+
+@cache
+def _lexicon() -> frozenset[str]:
+    from english_words import get_english_words_set
+
+    words = get_english_words_set(["web2"], lower=False, alpha=True)
+    return frozenset(w for w in words if w.islower()) | _MODERN_WORDS | STOP_WORDS_AND_I
+
+
+def _census(name: str) -> frozenset[str]:
+    text = resources.files("names").joinpath(name).read_text("ascii")
+    return frozenset(line.split(" ", 1)[0].lower() for line in text.splitlines() if line)
+
+
+@cache
+def _given_names() -> frozenset[str]:
+    return _census("dist.female.first") | _census("dist.male.first")
+
+
+@cache
+def _surnames() -> frozenset[str]:
+    return _census("dist.all.last")
+
+
+def _frequent(word: str) -> bool:
+    """A word used so often in English (`will`, `may`, `smith`) that as a name it proves nothing."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en") >= _FREQUENT_ZIPF
+
+
+def _stems(word: str) -> list[str]:
+    """Candidate dictionary forms of an inflected word: `retrying` -> `retry`."""
+    stems = [word]
+    for suffix, replacements in _SUFFIXES:
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            base = word[: -len(suffix)]
+            stems += [base + r for r in replacements]
+            if len(base) > 2 and base[-1] == base[-2]:
+                stems.append(base[:-1])  # stopped -> stop
+    return stems
+
+
+def is_capitalised(word: str) -> bool:
+    """`Maria`, `McDonald`, `O'Connor`, and each part of `Al-Farsi` or `Smith-Jones`."""
+    if "-" in word:
+        return all(part and is_capitalised(part) for part in word.split("-"))
+    if not word[0].isupper() or word.isupper():
+        return False
+    return sum(c.isupper() for c in word) == 1 or _NAME_PREFIX.match(word) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """What a word is wherever it stands (a `Token` adds where)."""
+
+    text: str
+    lowered: str
+    bare: str  # lowered, without a final full stop: `mr.` -> `mr`
+    capitalised: bool
+    letter: bool  # an initial: `J.`, `R`
+    english: bool
+    given: bool  # a census given name
+    surname: bool  # a census surname
+    evidence: bool  # name-like alone, mid-sentence
+    evidence_at_start: bool  # name-like alone, as a sentence's first word
+    unenglish_census: bool  # a census name that is no English word (`Emma`, not `Clock`)
+
+
+@dataclass(slots=True)
+class Token:
+    start: int
+    end: int
+    word: Word
+    initial: bool  # first word of a sentence or line
+
+
+class Vocabulary:
+    """The word lists and the memos over them; one per recognizer."""
+
+    def __init__(self) -> None:
+        self.common = _lexicon()
+        self.given = _given_names()
+        self.surnames = _surnames()
+        self._english: dict[str, bool] = {}
+        self._words: dict[str, Word] = {}
+
+    def is_english(self, lowered: str) -> bool:
+        known = self._english.get(lowered)
+        if known is None:
+            if len(self._english) >= _MEMO_WORDS:
+                self._english.clear()
+            known = self._english[lowered] = self._is_english(lowered)
+        return known
+
+    def _is_english(self, lowered: str) -> bool:
+        head = re.split(r"['’]", lowered.rstrip("."), maxsplit=1)[0]  # it's, don't, o'clock
+        parts = [p for p in head.split("-") if p]  # re-created, auto-detected
+        return bool(parts) and all(any(s in self.common for s in _stems(p)) for p in parts)
+
+    def word(self, text: str) -> Word:
+        known = self._words.get(text)
+        if known is None:
+            if len(self._words) >= _MEMO_WORDS:
+                self._words.clear()
+            known = self._words[text] = self._describe(text)
+        return known
+
+    def _describe(self, text: str) -> Word:
+        lowered = text.lower()
+        bare = lowered.rstrip(".")
+        english = self.is_english(bare)
+        given, surname = bare in self.given, bare in self.surnames
+        census = given or surname
+        long_enough = len(bare) >= 2
+        return Word(
+            text=text,
+            lowered=lowered,
+            bare=bare,
+            capitalised=is_capitalised(text),
+            letter=len(text.rstrip(".")) == 1 and text[0].isupper(),
+            english=english,
+            given=given,
+            surname=surname,
+            # A census name counts unless it is a frequent English word too (`Will`, `Smith`);
+            # at a sentence start an English word is capitalised for the sentence's sake.
+            evidence=long_enough
+            and (not english or (census and not (bare in self.common and _frequent(bare)))),
+            evidence_at_start=long_enough and not english,
+            unenglish_census=census and not english,
+        )
+
+    def tokens(self, text: str) -> list[Token]:
+        """The words of `text`, in order, with surrounding punctuation removed."""
+        tokens = []
+        for match in _TOKEN.finditer(text):
+            start, end = match.span(1)
+            before = start - 1
+            while before >= 0 and text[before] in " \t":
+                before -= 1
+            initial = before < 0 or text[before] in _SENTENCE_END
+            tokens.append(Token(start, end, self.word(match.group(1)), initial))
+        return tokens
+
+
+class Keywords:
+    """Where some words occur in a text in any case, overlapping ones too.
+
+    An ASCII text is lowered and searched with `str.find` (C speed); any other one with an
+    IGNORECASE pattern, as the phrases are (it matches the long s for `s`, where lowering does not).
+    """
+
+    def __init__(self, *words: str) -> None:
+        self._words = words
+        self._pattern = re.compile("(?=(" + "|".join(words) + "))", re.IGNORECASE)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        if not text.isascii():
+            return [(m.start(), m.start() + len(m.group(1))) for m in self._pattern.finditer(text)]
+        lowered = text.lower()
+        spans = []
+        for word in self._words:
+            at = lowered.find(word)
+            while at >= 0:
+                spans.append((at, at + len(word)))
+                at = lowered.find(word, at + 1)
+        return spans
+
+    def in_(self, text: str) -> bool:
+        if not text.isascii():
+            return self._pattern.search(text) is not None
+        lowered = text.lower()
+        return any(word in lowered for word in self._words)
+
+
+_CODE_CHARS = "=[]{}<|/\\_@#$%^*~`"
+
+
+def prose_shaped(text: str, tokens: list[Token]) -> bool:
+    """Sentences rather than log or code syntax: mostly letters, few code characters."""
+    if len(tokens) < 3:
+        return False
+    letters = sum(t.end - t.start for t in tokens)
+    code = sum(map(text.count, _CODE_CHARS))
+    visible = sum(map(len, text.split()))  # str.split() splits where str.isspace() holds
+    return code <= max(1, len(text) // 50) and letters >= 0.6 * visible
