@@ -76,6 +76,18 @@ with `promtool test rules`. `{{`{{ $labels.x }}`}}` is written so for Helm to le
       Records take long from the input topic to the output topic
     description: >-
       The 99th percentile from a record's timestamp to its delivery is {{`{{ $value | humanizeDuration }}`}}.
+- alert: ScrubberKAnonymityBreach
+  expr: |
+    min by (namespace, job, route) (scrubber_kanon_smallest_class{ {{- $s -}} })
+    < on (namespace, job, route)
+    max by (namespace, job, route) (scrubber_kanon_k{ {{- $s -}} })
+  for: 10m
+  labels: {severity: {{ $sev.ticket }}}
+  annotations:
+    summary: >-
+      The output of route {{`{{ $labels.route }}`}} singles people out
+    description: >-
+      The smallest class of quasi-identifiers in the last closed window of route {{`{{ $labels.route }}`}} holds {{`{{ $value }}`}} records, fewer than the route's k, and has for 10 minutes. Coarsen the quasi-identifiers (the generalize operator, or kanon.on_breach generalize); see docs/kanon.md.
 - alert: ScrubberProducerFenced
   expr: |
     max by (namespace, job, pod) (max_over_time(scrubber_producer_fenced_total{ {{- $s -}} }[15m])) > 0

@@ -35,6 +35,7 @@ from scripts.check_chart import (
 from scrubber import __version__, metrics_common
 from scrubber.gateway.metrics import GatewayMetrics
 from scrubber.pipeline.metrics import PipelineMetrics
+from scrubber.privacy.kanon_metrics import register_kanon_metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 HELM = Path(os.environ.get("HELM", Path.home() / ".cache" / "scrubber" / "bin" / "helm"))
@@ -247,7 +248,9 @@ def serve_metrics_text(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
 def exported(serve_metrics_text: str) -> dict[str, set[str]]:
     """What each mode exports (run: a worker's registry; the parent of `--workers N` adds only
     `scrubber_workers`, tests/integration/test_dashboard_queries.py scrapes a real one)."""
-    pipeline = exported_names(PipelineMetrics("0" * 16, __version__).registry.collect())
+    registry = PipelineMetrics("0" * 16, __version__).registry
+    register_kanon_metrics(registry, {})  # as every worker does (scrubber.pipeline.privacy)
+    pipeline = exported_names(registry.collect())
     serve = exported_names(text_string_to_metric_families(serve_metrics_text))
     gateway = exported_names(GatewayMetrics("0" * 16).registry.collect())
     return {"run": pipeline | {"scrubber_workers"}, "serve": serve, "gateway": gateway}

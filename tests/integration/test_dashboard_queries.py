@@ -225,6 +225,9 @@ def test_every_dashboard_query_and_alert_reads_data_from_a_real_scrubber_run(
         kafka_settings={"message.max.bytes": LARGE_MESSAGE_BYTES},
         extra={"limits": {"max_record_bytes": MAX_RECORD_BYTES}},
     )  # fmt: skip
+    # k-anonymity of the JSON logs' level and service, so the k-anonymity alert has series.
+    config["routes"][0]["kanon"] = {"quasi_identifiers": ["level", "service"], "k": 5,
+                                    "window_records": 50}  # fmt: skip
     scrubber = scrubbers(config, workers=2)
     prometheus = start_prometheus(scrubber.port, *rule_files)
     ready = scrubber.wait_ready()
