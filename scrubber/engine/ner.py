@@ -85,7 +85,18 @@ class NerDetector:
                 start = end
 
     def detect_batch(self, texts: Sequence[str]) -> list[list[Finding]]:
-        """Findings per text, offsets in that text's code points."""
+        """Findings per text, offsets in that text's code points.
+
+        A text that recurs in the batch (a log template's window) is read once: a doc's entities
+        do not depend on the other docs of the batch.
+        """
+        distinct = list(dict.fromkeys(texts))
+        if len(distinct) == len(texts):
+            return self._detect_distinct(texts)
+        found = dict(zip(distinct, self._detect_distinct(distinct), strict=True))
+        return [list(found[text]) for text in texts]
+
+    def _detect_distinct(self, texts: Sequence[str]) -> list[list[Finding]]:
         results: list[list[Finding]] = [[] for _ in texts]
         pieces = list(self._chunks(texts))
         with self._lock, self._nlp.memory_zone():
