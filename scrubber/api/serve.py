@@ -7,17 +7,17 @@ import argparse
 import gc
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI
-
-from scrubber.api.app import create_app
 from scrubber.config import Config, load_config
 from scrubber.log import get_logger, route_server_logs
 from scrubber.vault.access import AccessControl, open_gatekeeper
 from scrubber.vault.recorder import TokenRecorder, open_recorder
 
-log = get_logger("scrubber.vault_cli")
+if TYPE_CHECKING:  # the web stack is imported by the command that serves, not by `--help`
+    from fastapi import FastAPI
+
+log = get_logger("scrubber.serve")
 
 
 def register(commands: Any) -> None:
@@ -33,6 +33,7 @@ def build_app(config: Config, environ: Mapping[str, str] | None = None) -> FastA
     names, and /readyz pings every store this process uses. Unless
     `api.limits.large_record_bytes` is null, a second engine (with its own vault writer) serves
     the large records, so they never hold the engine the small ones use."""
+    from scrubber.api.app import create_app
     from scrubber.engine import Scrubber
 
     engines, stores = [], []

@@ -125,6 +125,17 @@ def test_a_directory_as_input_is_exit_2_with_one_line(tmp_path: Path) -> None:
     assert result.stdout == ""  # checked before anything is scrubbed
 
 
+def test_the_parser_imports_neither_the_engine_nor_the_web_stack() -> None:
+    """`--version` and `--help` answer at once (they took 2-3 s: the parser imported spaCy,
+    Presidio and FastAPI through the serve and gateway modules)."""
+    probe = ("import sys; from scrubber.cli import _build_parser; _build_parser(); "
+             "print(sorted(m for m in ('spacy', 'presidio_analyzer', 'fastapi', 'starlette', "
+             "'uvicorn', 'confluent_kafka') if m in sys.modules))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, cwd=ROOT)  # fmt: skip
+    assert done.stdout.strip() == "[]"
+
+
 def test_version_prints_the_package_version() -> None:
     from scrubber import __version__
 
