@@ -11,14 +11,17 @@ are cleared before each run, so neither path is served by the other's validation
         [--check ../shared/eval/loghub_typed.jsonl ...]
 
 `--engine` also times whole `scrub_batch` calls (detection cache off, so every run does the
-same work); `--check FILE` asserts identical pattern findings on every text of FILE (JSONL
+same work); `--profile` gives the pattern pass's share of `scrub_batch` under cProfile, old and
+new (cProfile inflates Python-heavy code: read it as a share, not a time); `--check FILE` asserts identical pattern findings on every text of FILE (JSONL
 with "text", or plain lines). Prints one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import pstats
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -176,6 +179,23 @@ def _alternated(run: Callable[[], object], repeats: int, count: int) -> dict[str
             "speedup": round(old / new, 2)}  # fmt: skip
 
 
+def _profiled_share(run: Callable[[], object], old: bool) -> dict[str, float]:
+    """Cumulative seconds of `_patterns` and `scrub_batch` under cProfile, and their ratio."""
+    _clear_memos()
+    profile = cProfile.Profile()
+    with old_dispatch() if old else _nothing():
+        profile.runcall(run)
+    cumulative = {
+        name: stat[3]
+        for (_, _, name), stat in pstats.Stats(profile).stats.items()  # type: ignore[attr-defined]
+        if name in ("_patterns", "_old_patterns", "scrub_batch")
+    }
+    patterns = cumulative.get("_old_patterns" if old else "_patterns", 0.0)
+    total = cumulative["scrub_batch"]
+    return {"pattern_pass_s": round(patterns, 3), "scrub_batch_s": round(total, 3),
+            "share": round(patterns / total, 3)}  # fmt: skip
+
+
 def _texts_of(path: Path) -> list[str]:
     lines = path.read_text(encoding="utf-8").splitlines()
     if path.suffix == ".jsonl":
@@ -188,6 +208,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--engine", action="store_true")
+    parser.add_argument("--profile", action="store_true")
     parser.add_argument("--check", type=Path, action="append", default=[])
     args = parser.parse_args()
     records = list(mixed_corpus(args.records, seed=31))
@@ -207,13 +228,17 @@ def main() -> None:
         k: round(v * per_record, 1) for k, v in per_string.items() if k != "speedup"
     }
 
+    def scrub() -> None:
+        for i in range(0, len(records), 256):
+            engine.scrub_batch(records[i : i + 256])
+
     if args.engine:
-
-        def scrub() -> None:
-            for i in range(0, len(records), 256):
-                engine.scrub_batch(records[i : i + 256])
-
         report["scrub_batch_per_record"] = _alternated(scrub, args.repeats, len(records))
+
+    if args.profile:
+        report["profile_pattern_share"] = {
+            "old": _profiled_share(scrub, old=True), "new": _profiled_share(scrub, old=False)
+        }  # fmt: skip
 
     checked = {"corpus": texts} | {str(p): _texts_of(p) for p in args.check}
     report["identical_findings"] = {}
