@@ -8,6 +8,8 @@ a `RecordResult` whose output is safe to emit: scrubbed, or a placeholder with a
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -100,7 +102,20 @@ _WARM_UP_TEXTS = (
 _Owner = tuple[_Pending, Target, int]  # whose string a TextItem is, and its offset there
 
 
+def detection_key(config: Config) -> str:
+    """What decides which spans are found (not what is done with them): engines with equal keys
+    find the same spans in the same strings."""
+    sections = {"detection", "limits", "recognizers", "recognizers_from"}
+    dumped = json.dumps(config.model_dump(mode="json", include=sections), sort_keys=True)
+    return hashlib.sha256(dumped.encode()).hexdigest()
+
+
 class Scrubber:
+    detector: Detector
+    _scoped: ScopedDetectors
+    plugins: Plugins
+    _propagator: Propagator | None
+
     def __init__(
         self,
         config: Config,
@@ -108,13 +123,34 @@ class Scrubber:
         environ: Mapping[str, str] | None = None,
         recognizers: Sequence[PatternRecognizer] | None = None,
         token_sink: TokenSink | None = None,
+        detection_of: Scrubber | None = None,
     ) -> None:
         """`token_sink` takes the `vault` operator's values (the command that needs a vault
-        opens it: `scrubber.vault.recorder.scrubber_for`); it is flushed once per batch."""
+        opens it: `scrubber.vault.recorder.scrubber_for`); it is flushed once per batch.
+        `detection_of`: an engine whose detection settings (`detection_key`) equal this
+        config's lends its detector, and with it the cache of every string it has scanned (a
+        shadow policy that only changes operators then costs no second detection)."""
         self.config = config
         self.config_hash = config.digest()
+        self.detection_key = detection_key(config)
         self.token_sink = token_sink
         self.policy = Policy(config.policy, load_keys(config, environ), token_sink)
+        detection = config.detection
+        self._warm = False
+        if detection_of is not None and detection_of.detection_key == self.detection_key:
+            self.detector, self._scoped = detection_of.detector, detection_of._scoped
+            self.plugins, self._propagator = detection_of.plugins, detection_of._propagator
+            self._warm = detection_of._warm
+        else:
+            self._build_detection(config, recognizers)
+        self._wanted = frozenset(detection.entities)
+        self._allow = frozenset(detection.allow_list)
+        self._structured = detection.structured_text
+        self._has_rules = bool(config.policy.fields)
+
+    def _build_detection(
+        self, config: Config, recognizers: Sequence[PatternRecognizer] | None
+    ) -> None:
         detection = config.detection
         ner = None
         if detection.ner.enabled:
@@ -136,13 +172,9 @@ class Scrubber:
         )
         self._scoped = ScopedDetectors([r for r in custom if r.scoped], detection, config.limits)
         self.plugins = Plugins(config.python_recognizers(), detection, config.limits)
-        self._wanted = frozenset(detection.entities)
-        self._allow = frozenset(detection.allow_list)
-        self._structured = detection.structured_text
-        self._has_rules = bool(config.policy.fields)
         self._propagator = None
         if detection.propagate:
-            self._propagator = Propagator(proper_nouns, self._allow)
+            self._propagator = Propagator(proper_nouns, frozenset(detection.allow_list))
 
     def warm_up(self, *, freeze: bool = True) -> None:
         """Pay the first detection's cost (word lists, phone metadata, spaCy's first documents:
@@ -150,8 +182,12 @@ class Scrubber:
         lists, compiled patterns) out of the garbage collector's reach: full collections
         scanned them all, 90-130 ms pauses every few thousand records. Detection only:
         nothing is transformed, tokenised or stored. `freeze=False` for an engine built
-        beside running ones (a config reload): it may be dropped again, so is not frozen."""
-        self.detect_texts(_WARM_UP_TEXTS)
+        beside running ones (a config reload): it may be dropped again, so is not frozen. A
+        detector lent by a warm engine is warm already: not used here (it may be serving
+        another thread's batch)."""
+        if not self._warm:
+            self.detect_texts(_WARM_UP_TEXTS)
+            self._warm = True
         if freeze:
             gc.collect()
             gc.freeze()

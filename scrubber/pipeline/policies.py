@@ -14,6 +14,7 @@ reload`).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
@@ -28,6 +29,7 @@ from scrubber.pipeline.records import Scrubbed, ScrubValues, Shaped, shape
 from scrubber.privacy.kanon_window import WindowedKAnonymity
 
 if TYPE_CHECKING:
+    from scrubber.engine.scrub import Scrubber
     from scrubber.privacy.dp_view import PrivateCounts
     from scrubber.vault.recorder import TokenRecorder
 
@@ -130,8 +132,9 @@ class Policies:
     def plugin_costs(self) -> dict[str, Any]:
         """The Python plug-in recognizers' costs summed over this set's engines, by name."""
         totals: dict[str, dict[str, float]] = {}
-        for engine in self.engines.values():
-            plugins = getattr(engine, "plugins", None)
+        # Engines that detect alike share one detector (Scrubber's detection_of): count it once.
+        lent = {id(p): p for p in (getattr(e, "plugins", None) for e in self.engines.values())}
+        for plugins in lent.values():
             for name, cost in (plugins.costs if plugins is not None else {}).items():
                 total = totals.setdefault(name, dict.fromkeys(_COST_FIELDS, 0.0))
                 for field_name in _COST_FIELDS:
@@ -220,9 +223,15 @@ class Engines:
         self._recorder: TokenRecorder | None = None
         self._opened = False
         self._freeze = True
+        # Engines by detection settings: a shadow (or reloaded) policy that detects the same way
+        # borrows the detector, and its cache, of one built already (weakly held: a policy
+        # dropped on reload goes, unless a newer engine still borrows its detector).
+        self._by_detection: weakref.WeakValueDictionary[str, Scrubber] = (
+            weakref.WeakValueDictionary()
+        )
 
     def __call__(self, config: Config, shadow: bool) -> BatchScrubber:
-        from scrubber.engine import Scrubber  # spaCy: only for the commands that scrub
+        from scrubber.engine.scrub import Scrubber, detection_key  # spaCy: commands that scrub
         from scrubber.vault.recorder import open_recorder
         from scrubber.vault.tokens import uses_vault
 
@@ -235,8 +244,10 @@ class Engines:
             sink = self._recorder
         for note in config.recognizer_notes():  # names and paths only, never data
             log.warning("recognizer_not_as_written", note=note)
-        engine = Scrubber(config, environ=self._environ, token_sink=sink)
+        lender = self._by_detection.get(detection_key(config))
+        engine = Scrubber(config, environ=self._environ, token_sink=sink, detection_of=lender)
         engine.warm_up(freeze=self._freeze)
+        self._by_detection.setdefault(engine.detection_key, engine)
         return engine
 
     def built(self) -> None:
