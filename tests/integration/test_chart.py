@@ -178,6 +178,22 @@ def test_the_sqlite_vault_on_an_empty_dir_is_warned_about_in_the_rendering(helm:
     assert on_a_claim.returncode == 0 and warning not in on_a_claim.stdout
 
 
+@pytest.mark.parametrize(
+    ("args", "rolls"),
+    [([], True), (["--set", "hotReload=true"], False),
+     (["--set", "hotReload=true", *GATEWAY], True)],  # only `run` reloads its config
+    ids=["default", "hot-reload", "hot-reload-gateway"],
+)  # fmt: skip
+def test_a_config_change_rolls_the_pods_unless_run_reloads_it(
+    helm: Path, args: list[str], rolls: bool
+) -> None:
+    done = template(helm, *args)
+    assert done.returncode == 0, done.stderr
+    [deployment] = [d for d in yaml.safe_load_all(done.stdout) if d and d["kind"] == "Deployment"]
+    annotations = deployment["spec"]["template"]["metadata"].get("annotations") or {}
+    assert ("checksum/config" in annotations) is rolls
+
+
 def test_the_gateway_mode_runs_the_gateway_with_its_probes_service_and_upstream_egress(
     helm: Path,
 ) -> None:
