@@ -311,8 +311,11 @@ class ProperNounRecognizer:
             after_title = previous in _TITLES and (
                 lowercase_style or word.capitalised or not word.english
             )
-            after_naming = _phrase_before(text, token.start, _NAMING, naming) or (
-                not word.english
+            after_naming = (
+                bool(naming) and _phrase_before(text, token.start, _NAMING, naming)
+            ) or (
+                bool(reporting)
+                and not word.english
                 and word.text[0].isupper()
                 and _phrase_before(text, token.start, _REPORTING, reporting)
             )

@@ -189,13 +189,16 @@ class Vocabulary:
     def tokens(self, text: str) -> list[Token]:
         """The words of `text`, in order, with surrounding punctuation removed."""
         tokens = []
+        known = self._words
         for match in _TOKEN.finditer(text):
             start, end = match.span(1)
             before = start - 1
             while before >= 0 and text[before] in " \t":
                 before -= 1
             initial = before < 0 or text[before] in _SENTENCE_END
-            tokens.append(Token(start, end, self.word(match.group(1)), initial))
+            spelled = match.group(1)
+            word = known.get(spelled) or self.word(spelled)  # the memo's hit, without a call
+            tokens.append(Token(start, end, word, initial))
         return tokens
 
 
