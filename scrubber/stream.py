@@ -75,11 +75,12 @@ def _start_worker(config_path: Path | None, log_format: LogFormat, log_level: st
     # data's stream. Its events go to stderr like the parent's.
     configure_logging(log_format, log_level)
     config = load_config(config_path)
-    # The parent's engine, unless it had none (vault) or the file changed since it read it.
+    # The parent's engine as it is, unless it was built for its detector only (the policy
+    # stores tokens in the vault: this worker opens its own connection) or the file changed.
     if _preloaded is not None and _preloaded.config_hash == config.digest():
         _worker_engine = _preloaded
-    else:  # spawned, or the vault operator is used: a vault connection of its own
-        _worker_engine = scrubber_for(config)
+    else:
+        _worker_engine = scrubber_for(config, detection_of=_preloaded)
 
 
 def _work(job: tuple[list[Line], Format, list[Window | None]]) -> BatchOutput:

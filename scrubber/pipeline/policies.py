@@ -218,8 +218,13 @@ class Engines:
     restart-only section, opened once, on first need); the first engines built are frozen out
     of the garbage collector's reach (`Scrubber.warm_up`), those of a reload not."""
 
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, environ: Mapping[str, str] | None = None, lender: Scrubber | None = None
+    ) -> None:
+        """`lender`: an engine built before the fork (`shared_engine`) whose detector engines
+        that detect alike borrow, so its memory stays shared with the other workers."""
         self._environ = environ
+        self._lender = lender
         self._recorder: TokenRecorder | None = None
         self._opened = False
         self._freeze = True
@@ -244,7 +249,10 @@ class Engines:
             sink = self._recorder
         for note in config.recognizer_notes():  # names and paths only, never data
             log.warning("recognizer_not_as_written", note=note)
-        lender = self._by_detection.get(detection_key(config))
+        key = detection_key(config)
+        lender = self._by_detection.get(key)
+        if lender is None and self._lender is not None and self._lender.detection_key == key:
+            lender = self._lender
         engine = Scrubber(config, environ=self._environ, token_sink=sink, detection_of=lender)
         engine.warm_up(freeze=self._freeze)
         self._by_detection.setdefault(engine.detection_key, engine)

@@ -37,6 +37,7 @@ from scrubber.vault.recorder import shared_engine, worker_context
 
 if TYPE_CHECKING:
     from scrubber.engine.key_blocks import Window
+    from scrubber.engine.scrub import Scrubber
 
 log = get_logger("scrubber.run")
 PASSTHROUGH_ENV = "SCRUBBER_BENCH_PASSTHROUGH"
@@ -59,6 +60,11 @@ class _Passthrough:
             RecordResult(r.decode("utf-8", "replace") if isinstance(r, bytes) else r, Outcome.OK)
             for r in records
         ]
+
+
+# The engine `run` builds before forking its workers (they borrow its detector), None in a worker
+# spawned or run alone.
+_shared: Scrubber | None = None
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
@@ -105,7 +111,7 @@ def run_worker(
     if os.environ.get(PASSTHROUGH_ENV) == PASSTHROUGH_VALUE:
         log.warning("passthrough_records_not_scrubbed", env=PASSTHROUGH_ENV)
     else:
-        engines = policies.Engines()
+        engines = policies.Engines(lender=_shared)
     make: policies.MakeEngine = engines or (lambda _config, _shadow: _Passthrough())
     private = privacy.private_counts(config)
     reloader = Reloader(config_path, policies.build(config, make, private=private), make, metrics)
@@ -161,8 +167,9 @@ def run(
 
     # The model and word lists loaded here are shared by the workers forked below (no thread
     # may run yet: the metrics server starts after them). Each builds its own engines on them.
+    global _shared  # noqa: PLW0603  # inherited by the workers forked below
     if os.environ.get(PASSTHROUGH_ENV) != PASSTHROUGH_VALUE:
-        shared_engine(config)
+        _shared = shared_engine(config)
     parent = os.getpid()
     context = worker_context()
     reports: Queue[tuple[int, int]] = context.Queue()

@@ -179,31 +179,36 @@ def open_recorder(config: Config, environ: Mapping[str, str] | None = None) -> T
     )  # fmt: skip
 
 
-def scrubber_for(config: Config, environ: Mapping[str, str] | None = None) -> Scrubber:
+def scrubber_for(
+    config: Config,
+    environ: Mapping[str, str] | None = None,
+    detection_of: Scrubber | None = None,
+) -> Scrubber:
     """The engine, handed the token vault when its policy uses the `vault` operator. Every
-    command that scrubs builds its engine here, so none forgets the vault."""
+    command that scrubs builds its engine here, so none forgets the vault. `detection_of`: an
+    engine that detects alike lends its detector (`Scrubber`)."""
     from scrubber.engine import Scrubber  # spaCy: only for the commands that scrub
 
     for note in config.recognizer_notes():  # names and paths only, never data
         log.warning("recognizer_not_as_written", note=note)
-    engine = Scrubber(config, environ=environ, token_sink=open_recorder(config, environ))
+    sink = open_recorder(config, environ)
+    engine = Scrubber(config, environ=environ, token_sink=sink, detection_of=detection_of)
     engine.warm_up()
     return engine
 
 
-def shared_engine(config: Config) -> Scrubber | None:
-    """Before forking workers: load here what their engines only read (the spaCy model, word
-    lists, phone metadata), warmed up and frozen out of the garbage collector's reach, so the
-    forked workers share those pages copy-on-write instead of each loading ~200 MB. The engine
-    itself, for workers to use as it is, unless the policy stores tokens in the vault: a vault
-    connection must not cross a fork, so then the lists are loaded under the default policy
-    and None is returned (each worker builds its own engine with `scrubber_for`)."""
+def shared_engine(config: Config) -> Scrubber:
+    """Before forking workers: build here an engine that detects as theirs will, warmed up and
+    frozen out of the garbage collector's reach, so the forked workers share its model, word
+    lists and compiled patterns copy-on-write instead of each loading ~200 MB; they borrow its
+    detector (`Scrubber(detection_of=...)`). It opens no vault (a connection must not cross a
+    fork): when the policy stores tokens it is built under the default policy, to lend its
+    detector only; otherwise workers may use it as it is."""
     from scrubber.config import PolicyConfig
     from scrubber.engine import Scrubber
 
     if uses_vault(config):
-        Scrubber(config.model_copy(update={"policy": PolicyConfig()})).warm_up(freeze=True)
-        return None
+        config = config.model_copy(update={"policy": PolicyConfig()})
     engine = Scrubber(config)
     engine.warm_up(freeze=True)
     return engine
