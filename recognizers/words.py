@@ -11,9 +11,11 @@ is), so nothing is fetched at run time.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import TypeVar
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -53,6 +55,7 @@ _MODERN_WORDS = frozenset(
 )
 # Bounds on the memos: unique ids and hashes pass here too, and a worker runs for weeks.
 _MEMO_WORDS = 100_000
+_V = TypeVar("_V")
 
 
 @cache
@@ -106,6 +109,15 @@ def is_capitalised(word: str) -> bool:
     return sum(c.isupper() for c in word) == 1 or _NAME_PREFIX.match(word) is not None
 
 
+def _remembered(memo: dict[str, _V], key: str, compute: Callable[[str], _V]) -> _V:
+    known = memo.get(key)
+    if known is None:
+        if len(memo) >= _MEMO_WORDS:
+            memo.clear()
+        known = memo[key] = compute(key)
+    return known
+
+
 @dataclass(frozen=True, slots=True)
 class Word:
     """What a word is wherever it stands (a `Token` adds where)."""
@@ -142,12 +154,7 @@ class Vocabulary:
         self._words: dict[str, Word] = {}
 
     def is_english(self, lowered: str) -> bool:
-        known = self._english.get(lowered)
-        if known is None:
-            if len(self._english) >= _MEMO_WORDS:
-                self._english.clear()
-            known = self._english[lowered] = self._is_english(lowered)
-        return known
+        return _remembered(self._english, lowered, self._is_english)
 
     def _is_english(self, lowered: str) -> bool:
         head = re.split(r"['’]", lowered.rstrip("."), maxsplit=1)[0]  # it's, don't, o'clock
@@ -155,12 +162,7 @@ class Vocabulary:
         return bool(parts) and all(any(s in self.common for s in _stems(p)) for p in parts)
 
     def word(self, text: str) -> Word:
-        known = self._words.get(text)
-        if known is None:
-            if len(self._words) >= _MEMO_WORDS:
-                self._words.clear()
-            known = self._words[text] = self._describe(text)
-        return known
+        return _remembered(self._words, text, self._describe)
 
     def _describe(self, text: str) -> Word:
         lowered = text.lower()
