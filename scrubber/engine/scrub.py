@@ -8,27 +8,20 @@ a `RecordResult` whose output is safe to emit: scrubbed, or a placeholder with a
 from __future__ import annotations
 
 import gc
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from recognizers import default_recognizers
 from recognizers.base import Finding, PatternRecognizer
 from recognizers.fields import hint_for_path, value_is_sensitive
-from recognizers.proper_nouns import ProperNounRecognizer
 from scrubber.config import Config
-from scrubber.engine.detection import Detector, TextItem, looks_like_free_text
+from scrubber.engine.detection import TextItem, looks_like_free_text
+from scrubber.engine.detection_parts import DetectionParts, detection_key
 from scrubber.engine.formats import ParsedRecord, encode, leaves, parse
 from scrubber.engine.formats import placeholder as placeholder_for
 from scrubber.engine.key_blocks import Window, body_spans
 from scrubber.engine.keys import load_keys
-from scrubber.engine.ner import NerDetector
 from scrubber.engine.object_keys import key_slots, scrub_keys, scrubbed_key
-from scrubber.engine.plugins import Plugins
 from scrubber.engine.policy import Policy, ScopedPolicy
-from scrubber.engine.propagation import Propagator
-from scrubber.engine.scoped import ScopedDetectors
 from scrubber.engine.spans import (
     FIELD_SCORE,
     HINT_SCORE,
@@ -102,20 +95,7 @@ _WARM_UP_TEXTS = (
 _Owner = tuple[_Pending, Target, int]  # whose string a TextItem is, and its offset there
 
 
-def detection_key(config: Config) -> str:
-    """What decides which spans are found (not what is done with them): engines with equal keys
-    find the same spans in the same strings."""
-    sections = {"detection", "limits", "recognizers", "recognizers_from"}
-    dumped = json.dumps(config.model_dump(mode="json", include=sections), sort_keys=True)
-    return hashlib.sha256(dumped.encode()).hexdigest()
-
-
 class Scrubber:
-    detector: Detector
-    _scoped: ScopedDetectors
-    plugins: Plugins
-    _propagator: Propagator | None
-
     def __init__(
         self,
         config: Config,
@@ -137,44 +117,17 @@ class Scrubber:
         self.policy = Policy(config.policy, load_keys(config, environ), token_sink)
         detection = config.detection
         self._warm = False
+        self._detection: DetectionParts
         if detection_of is not None and detection_of.detection_key == self.detection_key:
-            self.detector, self._scoped = detection_of.detector, detection_of._scoped
-            self.plugins, self._propagator = detection_of.plugins, detection_of._propagator
-            self._warm = detection_of._warm
+            self._detection, self._warm = detection_of._detection, detection_of._warm
         else:
-            self._build_detection(config, recognizers)
+            self._detection = DetectionParts.build(config, recognizers)
+        self.detector, self._scoped = self._detection.detector, self._detection.scoped
+        self.plugins, self._propagator = self._detection.plugins, self._detection.propagator
         self._wanted = frozenset(detection.entities)
         self._allow = frozenset(detection.allow_list)
         self._structured = detection.structured_text
         self._has_rules = bool(config.policy.fields)
-
-    def _build_detection(
-        self, config: Config, recognizers: Sequence[PatternRecognizer] | None
-    ) -> None:
-        detection = config.detection
-        ner = None
-        if detection.ner.enabled:
-            extra = ("DATE_TIME",) if detection.redact_timestamps else ()
-            ner = NerDetector(detection.ner, extra)
-        proper_nouns = None
-        if detection.proper_nouns or detection.propagate:
-            proper_nouns = ProperNounRecognizer()
-        custom = config.custom_recognizers()  # `recognizers:`, `recognizers_from:`
-        self.detector = Detector(
-            (
-                *(default_recognizers() if recognizers is None else recognizers),
-                *(r for r in custom if not r.scoped),
-            ),
-            detection,
-            config.limits,
-            ner,
-            proper_nouns if detection.proper_nouns else None,
-        )
-        self._scoped = ScopedDetectors([r for r in custom if r.scoped], detection, config.limits)
-        self.plugins = Plugins(config.python_recognizers(), detection, config.limits)
-        self._propagator = None
-        if detection.propagate:
-            self._propagator = Propagator(proper_nouns, frozenset(detection.allow_list))
 
     def warm_up(self, *, freeze: bool = True) -> None:
         """Pay the first detection's cost (word lists, phone metadata, spaCy's first documents:
