@@ -22,9 +22,12 @@ _MARKER = b"PRIVATE KEY"
 # short tail with its padding (`yPB==`). A block's last line may be short and unpadded
 # (`UK1It+hPO54X`): the run that ends the record (before closing quotes) is body too.
 BODY_RUN = re.compile(
-    r"[A-Za-z0-9+/]{16,}={0,2}|(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{2,15}={1,2}(?![A-Za-z0-9+/=])"
+    r"[A-Za-z0-9+/]{16,}={0,2}|(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{1,15}={1,2}(?![A-Za-z0-9+/=])"
 )
-_LAST_RUN = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{2,}={0,2}[\s'\",;)\\]*\Z")
+# The wrap may leave one character and its padding (`k=`), or the padding alone (`==`).
+_LAST_RUN = re.compile(
+    r"(?:(?<![A-Za-z0-9+/])[A-Za-z0-9+/]+={0,2}|(?<![A-Za-z0-9+/=])={1,2})[\s'\",;)\\]*\Z"
+)
 # A block left open (END lost, truncated output) closes after this many records: a 16384-bit RSA
 # key is ~200 body lines, a PGP key block with its subkeys a few hundred.
 MAX_BLOCK_RECORDS = 1024

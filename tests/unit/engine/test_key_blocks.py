@@ -69,6 +69,17 @@ def test_no_body_line_survives(
     assert out[0] == records[0]
 
 
+@pytest.mark.parametrize("tail", ["k=", "Qw==", "==", "="], ids=["1+pad", "2+pad", "pad", "one"])
+def test_the_wraps_shortest_last_lines_are_body_too(engine: Scrubber, tail: str) -> None:
+    """A body wrapped at a fixed width can end in one character and its padding, or in padding
+    alone (found by the property above): the line is key material all the same."""
+    body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7" * 2
+    records = ["-----BEGIN PRIVATE KEY-----", body[:64], body[64:], tail,
+               "-----END PRIVATE KEY-----"]  # fmt: skip
+    out = _scrub(engine, [f"2024-05-01 step: {r}" for r in records], [])
+    assert all(tail not in line.removeprefix("2024-05-01 step: ") for line in out[1:4]), out
+
+
 def test_windows_follow_begin_and_end_inside_one_record() -> None:
     blocks = KeyBlocks()
     begin = "key: -----BEGIN PRIVATE KEY-----"
