@@ -1,6 +1,10 @@
-"""Country names, in English: a place in any case (`Iceland`, `belgium`, `UNITED KINGDOM`)."""
+"""Places: country names in English, a place in any case (`Iceland`, `belgium`, `UNITED
+KINGDOM`); and the one-word names of the world's cities of 15,000 people or more."""
 
 from __future__ import annotations
+
+from functools import cache
+from importlib import resources
 
 COUNTRIES = frozenset(
     """
@@ -28,3 +32,21 @@ MULTI_WORD_COUNTRIES = (
     "puerto rico", "hong kong", "ivory coast", "czech republic", "dominican republic",
     "sierra leone", "papua new guinea", "east timor", "cape verde", "north macedonia",
 )  # fmt: skip
+
+
+@cache
+def city_names() -> frozenset[str]:
+    """Lower-cased one-word names (`chicago`, `wrocław`, `wroclaw`) of the cities of 15,000
+    people or more in GeoNames, as the `geotext` package ships them (its data file is read,
+    its code is not used): the name and its ASCII form, not the alternate names (thousands of
+    transliterations, many of them ordinary words). Words of four letters or more only."""
+    text = resources.files("geotext").joinpath("data/cities15000.txt").read_text("utf-8")
+    names: set[str] = set()
+    for line in text.splitlines():
+        columns = line.split("\t", 3)
+        if len(columns) < 3:
+            continue
+        for name in columns[1:3]:
+            if " " not in name and "-" not in name and len(name) >= 4 and name.isalpha():
+                names.add(name.lower())
+    return frozenset(names)

@@ -140,6 +140,7 @@ class ProperNounRecognizer:
         found = self._capitalised_runs(text, tokens, lambda t: t.word.unenglish_census)
         found += self._after_sentence_naming(text, tokens)
         found += self._by_speech(text, tokens)
+        found += self._cities(tokens, found)
         return Analysis(found, self._ner_windows(text, tokens, found, prose=False))
 
     def find(self, text: str) -> list[Finding]:
@@ -206,7 +207,9 @@ class ProperNounRecognizer:
         return windows
 
     def _places(self, text: str, tokens: list[Token]) -> list[Finding]:
-        """Countries in any case, and lone upper-case words on an address line (`OULU`)."""
+        """Countries in any case, capitalised city names (`Chicago`; not `Reading`, an English
+        word, nor `Austin`, a census name: those are left to the model), and lone upper-case
+        words on an address line (`OULU`)."""
         found = (
             [
                 self._finding(m.start(), m.end(), "LOCATION")
@@ -218,7 +221,7 @@ class ProperNounRecognizer:
         multi_line = "\n" in text
         for token in tokens:
             word = token.word
-            if word.bare not in COUNTRIES and not (
+            if word.bare not in COUNTRIES and not (word.city and word.capitalised) and not (
                 multi_line
                 and word.text.isupper()
                 and len(word.bare) > 2
@@ -226,10 +229,19 @@ class ProperNounRecognizer:
                 and self._short_line(text, token)
             ):
                 continue
-            found.append(
-                self._extend_number(text, self._finding(token.start, token.end, "LOCATION"))
-            )
+            end = token.end - (word.text.endswith(".") and not word.bare.endswith("."))
+            found.append(self._extend_number(text, self._finding(token.start, end, "LOCATION")))
         return found
+
+    def _cities(self, tokens: list[Token], decided: list[Finding]) -> list[Finding]:
+        """In a log line, a capitalised city name not already part of a finding (`in Lisbon`):
+        a place, decided without the model (a window around it would cost ~1 ms)."""
+        return [
+            self._finding(t.start, t.start + len(t.word.bare), "LOCATION")
+            for t in tokens
+            if t.word.city and t.word.capitalised
+            and not any(f.start <= t.start and t.end <= f.end for f in decided)
+        ]
 
     def _short_line(self, text: str, token: Token) -> bool:
         line_start = text.rfind("\n", 0, token.start) + 1
@@ -271,7 +283,9 @@ class ProperNounRecognizer:
                 start, end = run[0][0].start, run[-1][0].end
                 if text[end - 1] == "." and not run[-1][0].word.letter:
                     end -= 1  # a full stop, not an initial's dot
-                entity = "LOCATION" if cue in _PLACE_CUES else "PERSON"
+                # `from Lisbon` is a place, `from Noah Murphy` a person: a given name opens it.
+                place = cue in _PLACE_CUES and not (run[0][0].word.given and len(run) > 1)
+                entity = "LOCATION" if place else "PERSON"
                 found.append(self._extend_number(text, self._finding(start, end, entity)))
             run.clear()
 

@@ -19,6 +19,8 @@ from typing import TypeVar
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from recognizers.places import city_names
+
 _LEADING = "\"'(“‘<>["
 _TRAILING = "\"')”’,!?;:>]"
 # A whitespace-separated chunk that, its surrounding punctuation aside, is a word (`"O'Neill,"`,
@@ -35,6 +37,7 @@ _SUFFIXES = (
 # CamelCase identifiers (`TaskAttempt`, `DFSClient`) are code, not names, but McDonald is a name.
 _NAME_PREFIX = re.compile(r"^(?:Mc|Mac|O'|D'|Di|De|La|Le|Van)[A-Z][a-z]")
 _FREQUENT_ZIPF = 4.5
+_COMMON_SURNAME_RANK = 1000
 STOP_WORDS_AND_I = frozenset(STOP_WORDS) | {"i"}
 # Everyday words of software and chat that an old dictionary lacks but that are not names.
 _MODERN_WORDS = frozenset(
@@ -79,6 +82,15 @@ def _given_names() -> frozenset[str]:
 @cache
 def _surnames() -> frozenset[str]:
     return _census("dist.all.last")
+
+
+@cache
+def _common_surnames() -> frozenset[str]:
+    """The census's 1,000 most frequent surnames (`Jackson`, `Houston`): a city of that name is
+    as likely a person, and is left to the model; `Boston` (rank 1,946) is read as the city."""
+    text = resources.files("names").joinpath("dist.all.last").read_text("ascii")
+    rows = (line.split() for line in text.splitlines() if line)
+    return frozenset(row[0].lower() for row in rows if int(row[3]) <= _COMMON_SURNAME_RANK)
 
 
 def _frequent(word: str) -> bool:
@@ -133,6 +145,7 @@ class Word:
     evidence: bool  # name-like alone, mid-sentence
     evidence_at_start: bool  # name-like alone, as a sentence's first word
     unenglish_census: bool  # a census name that is no English word (`Emma`, not `Clock`)
+    city: bool  # a city's one-word name, no English word, no given name (`Chicago`, `Boston`)
 
 
 @dataclass(slots=True)
@@ -150,6 +163,7 @@ class Vocabulary:
         self.common = _lexicon()
         self.given = _given_names()
         self.surnames = _surnames()
+        self.cities = city_names() - _common_surnames()
         self._english: dict[str, bool] = {}
         self._words: dict[str, Word] = {}
 
@@ -186,6 +200,7 @@ class Vocabulary:
             and (not english or (census and not (bare in self.common and _frequent(bare)))),
             evidence_at_start=long_enough and not english,
             unenglish_census=census and not english,
+            city=not english and not given and bare in self.cities,
         )
 
     def tokens(self, text: str) -> list[Token]:

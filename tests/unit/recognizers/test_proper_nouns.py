@@ -154,3 +154,31 @@ def test_speakers_and_possessors_before_kin_are_people(name: str) -> None:
                                   "the mother's daughter", 'Exception: "NullPointer" thread: "main"'])  # fmt: skip
 def test_log_labels_and_english_possessives_are_not_speakers(line: str) -> None:
     assert ProperNounRecognizer().analyse(line).findings == []
+
+
+@pytest.mark.parametrize(
+    ("line", "places", "window"),
+    [
+        ("2024-05-01 WARN ticket from Sofia Rossi in Lisbon, reply by mail", {"Lisbon"}, False),
+        ("2024-05-01 INFO shipment left Wrocław for Coimbatore id=7", {"Wrocław", "Coimbatore"},
+         False),
+        ("ts=1 msg=moved from Lyon to Omaha today", {"Lyon", "Omaha"}, False),
+        # An English word (`Reading`; `boston` is one too, a card game) is left to the model;
+        # a given name (`Florence`) is not read as the city.
+        ("2024-05-01 INFO office in Reading closed id=9", set(), True),
+        ("2024-05-01 INFO Florence approved the refund id=9", set(), False),
+    ],
+)  # fmt: skip
+def test_a_city_in_a_log_line_is_a_place_without_the_model(
+    line: str, places: set[str], window: bool
+) -> None:
+    analysis = RECOGNIZER.analyse(line)
+    found = {line[f.start : f.end] for f in analysis.findings if f.entity_type == "LOCATION"}
+    assert found == places
+    assert bool(analysis.ner_windows) is window
+
+
+def test_a_given_name_after_a_place_cue_opens_a_person() -> None:
+    line = "2024-05-01 WARN ticket from Noah Murphy in Chicago, reply to ops"
+    found = {(line[f.start : f.end], f.entity_type) for f in RECOGNIZER.analyse(line).findings}
+    assert found == {("Noah Murphy", "PERSON"), ("Chicago", "LOCATION")}
