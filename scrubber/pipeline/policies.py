@@ -236,7 +236,8 @@ class Engines:
         )
 
     def __call__(self, config: Config, shadow: bool) -> BatchScrubber:
-        from scrubber.engine.scrub import Scrubber, detection_key  # spaCy: commands that scrub
+        from scrubber.engine.detection_parts import detection_key
+        from scrubber.engine.scrub import Scrubber  # spaCy: only for the commands that scrub
         from scrubber.vault.recorder import open_recorder
         from scrubber.vault.tokens import uses_vault
 
