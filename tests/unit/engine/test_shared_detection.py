@@ -4,7 +4,8 @@ that changes only operators scans nothing twice, and scrubs exactly as if built 
 from __future__ import annotations
 
 from scrubber.config import parse_config
-from scrubber.engine.scrub import Scrubber, detection_key
+from scrubber.engine.detection_parts import detection_key
+from scrubber.engine.scrub import Scrubber
 from tests.keys import key
 
 ENV = {"SCRUBBER_TOKEN_KEY": key("shared-detection")}
