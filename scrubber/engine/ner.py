@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 
 import spacy
@@ -34,6 +35,11 @@ _UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer",
 logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
 
 _MODELS: dict[str, tuple[Language, threading.Lock]] = {}
+# Recently read texts (windows, mostly), per detector settings, least recently used first;
+# bounded: ~60-character windows, a few MB at most.
+RECENT_WINDOWS = 8192
+_RECENT: OrderedDict[tuple[tuple[object, ...], str], tuple[Finding, ...]] = OrderedDict()
+_RECENT_LOCK = threading.Lock()
 _LOADING = threading.Lock()
 
 
@@ -70,6 +76,8 @@ class NerDetector:
         # The engine would load the full pipeline itself; hand it the trimmed one instead.
         self._engine.nlp = {"en": nlp}  # type: ignore[assignment]  # Presidio types it as None
         self._recognizer = SpacyRecognizer(supported_entities=self._entities)
+        # What decides a text's entities: detectors with equal settings share recent results.
+        self._settings = (config.model, tuple(self._entities), config.min_score, config.max_chars)
 
     def _chunks(self, texts: Sequence[str]) -> Iterator[tuple[str, tuple[int, int]]]:
         """Each text cut into pieces of at most max_chars, at whitespace where possible."""
@@ -87,13 +95,25 @@ class NerDetector:
     def detect_batch(self, texts: Sequence[str]) -> list[list[Finding]]:
         """Findings per text, offsets in that text's code points.
 
-        A text that recurs in the batch (a log template's window) is read once: a doc's entities
-        do not depend on the other docs of the batch.
+        A text read recently is not read again, by this detector or another of the same model
+        and settings (a shadow policy reads the windows the live one just read; a window around
+        a name recurs across records whose IDs differ): a doc's entities depend on its text
+        alone, not on the batch's other docs.
         """
-        distinct = list(dict.fromkeys(texts))
-        if len(distinct) == len(texts):
-            return self._detect_distinct(texts)
-        found = dict(zip(distinct, self._detect_distinct(distinct), strict=True))
+        found: dict[str, tuple[Finding, ...]] = {}
+        with _RECENT_LOCK:
+            for text in texts:
+                if (hit := _RECENT.get((self._settings, text))) is not None:
+                    _RECENT.move_to_end((self._settings, text))
+                    found[text] = hit
+        missing = [text for text in dict.fromkeys(texts) if text not in found]
+        if missing:
+            computed = self._detect_distinct(missing)
+            with _RECENT_LOCK:
+                for text, findings in zip(missing, computed, strict=True):
+                    found[text] = _RECENT[(self._settings, text)] = tuple(findings)
+                while len(_RECENT) > RECENT_WINDOWS:
+                    _RECENT.popitem(last=False)
         return [list(found[text]) for text in texts]
 
     def _detect_distinct(self, texts: Sequence[str]) -> list[list[Finding]]:
