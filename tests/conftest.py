@@ -1,8 +1,9 @@
-"""Shared fixtures: engines are costly to build (spaCy), so tests share them per session."""
+"""Shared fixtures: engines are costly to build (spaCy), so tests share them per session; the
+fake LLM upstream the gateway tests (unit and integration) point at, one per module."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from scrubber.config import parse_config
 from scrubber.engine import Scrubber
 from tests.keys import key
+from tests.unit.gateway.fake_upstream import FakeUpstream
 
 TEST_KEY = key("test")
 OTHER_KEY = key("other")
@@ -40,3 +42,10 @@ def make_engine() -> Callable[..., Scrubber]:
         return Scrubber(parse_config(data), environ=environ or {}, **kwargs)
 
     return build
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[FakeUpstream]:
+    fake = FakeUpstream().start()
+    yield fake
+    fake.stop()

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from scrubber.config import Config, read_secret
 from scrubber.gateway.restore import TokenBook
 from scrubber.gateway.scrubbing import Conversations
-from scrubber.vault.store import SCHEMA_LOCK, SqlStore
+from scrubber.vault.store import SqlStore
 from scrubber.vault.tokens import Keyring, Status, open_keyring
 
 _TABLE = "scrubber_gateway_conversation"
@@ -49,15 +49,7 @@ class ConversationStore(SqlStore):
 
     def _open(self) -> Any:
         conn = super()._open()
-        blob = "BYTEA" if self.dialect == "postgres" else "BLOB"
-
-        def create(cur: Any) -> None:
-            if self.dialect == "postgres":
-                cur.execute(self._sql("SELECT pg_advisory_xact_lock(?)"), (SCHEMA_LOCK,))
-            for statement in _SCHEMA:
-                cur.execute(statement.format(blob=blob))
-
-        self._in_transaction(conn, create, write=True)
+        self._create_tables(conn, _SCHEMA)
         return conn
 
     def exchange(

@@ -174,17 +174,25 @@ class SqlStore:
     def _open(self) -> Any:
         conn = self._connect()
         self._conn = conn
+        self._create_tables(conn, _SCHEMA, self._add_scope_column)
+        return conn
+
+    def _create_tables(
+        self, conn: Any, statements: Sequence[str], then: Callable[[Any], None] | None = None
+    ) -> None:
+        """Run `statements` (`{blob}`: the dialect's byte type) in one transaction, on
+        PostgreSQL under an advisory lock: replicas starting together would race on them."""
         blob = "BYTEA" if self.dialect == "postgres" else "BLOB"
 
         def create(cur: Any) -> None:
             if self.dialect == "postgres":
                 cur.execute(self._sql("SELECT pg_advisory_xact_lock(?)"), (SCHEMA_LOCK,))
-            for statement in _SCHEMA:
+            for statement in statements:
                 cur.execute(statement.format(blob=blob))
-            self._add_scope_column(cur)
+            if then is not None:
+                then(cur)
 
         self._in_transaction(conn, create, write=True)
-        return conn
 
     def _add_scope_column(self, cur: Any) -> None:
         """Stores made before scopes: their rows are the pipeline's (the only scope then)."""

@@ -252,6 +252,42 @@ def kafka(kafka_bootstrap: str) -> Iterator[Kafka]:
 # ---------------------------------------------------------------- ports and configs
 
 
+PG_DSN = os.environ.get(
+    "SCRUBBER_PG_DSN", "postgresql://scrubber:scrubber@127.0.0.1:55432/scrubber"
+)
+
+
+def _pg_answers(dsn: str) -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(dsn, connect_timeout=5) as conn:
+            return conn.execute("SELECT 1").fetchone() == (1,)
+    except psycopg.Error:
+        return False
+
+
+@contextlib.contextmanager
+def fresh_pg_schema(prefix: str) -> Iterator[tuple[str, str]]:
+    """(a DSN whose tables live in a fresh schema, the schema's name), started through
+    scripts/postgres.sh if PostgreSQL does not answer; the schema is dropped afterwards."""
+    import psycopg
+
+    if not _pg_answers(PG_DSN):
+        subprocess.run(["bash", str(REPO_ROOT / "scripts" / "postgres.sh"), "up"], check=False,
+                       capture_output=True, timeout=600)  # fmt: skip
+    if not _pg_answers(PG_DSN):
+        pytest.fail(f"PostgreSQL at {PG_DSN} is unreachable; run `make pg-up`")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    try:
+        yield f"{PG_DSN}?options=-csearch_path%3D{name}", name
+    finally:
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {name} CASCADE")
+
+
 def free_port(count: int = 1) -> int:
     """A port P such that P .. P+count-1 are free now."""
     for _ in range(200):

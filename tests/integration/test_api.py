@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 import schemathesis
 import yaml
@@ -44,14 +43,12 @@ from schemathesis.specs.openapi.checks import (
 
 from benchmarks.corpus import mixed_corpus
 from scrubber.vault.tokens import TOKEN_PATTERN
+from tests.integration.conftest import fresh_pg_schema
 from tests.keys import key as made_key
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_DSN = os.environ.get(
-    "SCRUBBER_PG_DSN", "postgresql://scrubber:scrubber@127.0.0.1:55432/scrubber"
-)
 KEYS = {"ADMIN_KEY": made_key("admin"), "SUPPORT_KEY": made_key("support"), "DPO_KEY": made_key("dpo"),
         "NOBODY_KEY": made_key("nobody")}  # fmt: skip
 ENV = {"SCRUBBER_TOKEN_KEY": made_key("token"), "SCRUBBER_VAULT_KEY_V1": made_key("vault v1"),
@@ -141,28 +138,11 @@ def start_server(name: str, config: dict[str, Any], tmp: Path, env: dict[str, st
 # ---------------------------------------------------------------- services and servers
 
 
-def _pg_answers(dsn: str) -> bool:
-    try:
-        with psycopg.connect(dsn, connect_timeout=5) as conn:
-            return conn.execute("SELECT 1").fetchone() == (1,)
-    except psycopg.Error:
-        return False
-
-
 @pytest.fixture(scope="module")
 def pg_schema() -> Iterator[str]:
     """A DSN whose tables live in a fresh schema, dropped afterwards."""
-    if not _pg_answers(PG_DSN):
-        subprocess.run(["bash", str(ROOT / "scripts" / "postgres.sh"), "up"], check=False,
-                       capture_output=True, timeout=600)  # fmt: skip
-    if not _pg_answers(PG_DSN):
-        pytest.fail(f"PostgreSQL at {PG_DSN} is unreachable; run `make pg-up`")
-    schema = f"it_api_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    yield f"{PG_DSN}?options=-csearch_path%3D{schema}"
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with fresh_pg_schema("it_api") as (dsn, _):
+        yield dsn
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,7 @@ is still not revealed; the shared table holds no value, no conversation id and n
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +15,7 @@ import openai
 import psycopg
 import pytest
 
+from tests.integration.conftest import PG_DSN, fresh_pg_schema
 from tests.keys import key
 from tests.unit.gateway.fake_upstream import FakeUpstream, Script
 from tests.unit.gateway.processes import GatewayProcess
@@ -24,9 +23,6 @@ from tests.unit.gateway.processes import GatewayProcess
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_DSN = os.environ.get(
-    "SCRUBBER_PG_DSN", "postgresql://scrubber:scrubber@127.0.0.1:55432/scrubber"
-)
 ENV = {"SCRUBBER_TOKEN_KEY": key("gateway replicas"), "SCRUBBER_VAULT_KEY_V1": key("gw vault"),
        "SCRUBBER_AUDIT_KEY": key("gw audit")}  # fmt: skip
 API_KEY = "sk-test-" + key("replica client", 24)
@@ -36,35 +32,11 @@ VALUES = ["Maria Garcia", "maria.garcia@example.org", "John Smith"]
 TOKEN = re.compile(r"<[A-Z_]+_[0-9a-f]{8}>")
 
 
-def _pg_answers(dsn: str) -> bool:
-    try:
-        with psycopg.connect(dsn, connect_timeout=5) as conn:
-            return conn.execute("SELECT 1").fetchone() == (1,)
-    except psycopg.Error:
-        return False
-
-
 @pytest.fixture(scope="module")
 def schema() -> Iterator[tuple[str, str]]:
     """(DSN whose tables live in a fresh schema, the schema's name); dropped afterwards."""
-    if not _pg_answers(PG_DSN):
-        subprocess.run(["bash", str(ROOT / "scripts" / "postgres.sh"), "up"], check=False,
-                       capture_output=True, timeout=600)  # fmt: skip
-    if not _pg_answers(PG_DSN):
-        pytest.fail(f"PostgreSQL at {PG_DSN} is unreachable; run `make pg-up`")
-    name = f"it_gateway_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {name}")
-    yield f"{PG_DSN}?options=-csearch_path%3D{name}", name
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {name} CASCADE")
-
-
-@pytest.fixture(scope="module")
-def upstream() -> Iterator[FakeUpstream]:
-    fake = FakeUpstream().start()
-    yield fake
-    fake.stop()
+    with fresh_pg_schema("it_gateway") as found:
+        yield found
 
 
 @pytest.fixture(scope="module")

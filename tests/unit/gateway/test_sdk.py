@@ -43,13 +43,6 @@ class Gateway:
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[FakeUpstream]:
-    fake = FakeUpstream().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def gateway(upstream: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     folder = tmp_path_factory.mktemp("gateway")
     config = folder / "gateway.yaml"

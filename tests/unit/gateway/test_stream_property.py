@@ -30,13 +30,6 @@ TOKEN = re.compile(r"<[A-Z_]+_[0-9a-f]{8}>")
 
 
 @pytest.fixture(scope="module")
-def upstream() -> Iterator[FakeUpstream]:
-    fake = FakeUpstream().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def gateway(upstream: FakeUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     config = {"keys": {"default": {"env": "SCRUBBER_TOKEN_KEY"}},
               "gateway": {"upstream": upstream.url}}  # fmt: skip
