@@ -37,6 +37,9 @@ _SUFFIXES = (
 # CamelCase identifiers (`TaskAttempt`, `DFSClient`) are code, not names, but McDonald is a name.
 _NAME_PREFIX = re.compile(r"^(?:Mc|Mac|O'|D'|Di|De|La|Le|Van)[A-Z][a-z]")
 _FREQUENT_ZIPF = 4.5
+# A word met at least once in 100,000 English words (`wisdom`, `suite`, `loop`): when such a word
+# is also a surname the census seldom sees, the word is the likelier reading.
+_COMMON_ZIPF = 4.0
 _COMMON_SURNAME_RANK = 1000
 STOP_WORDS_AND_I = frozenset(STOP_WORDS) | {"i"}
 # Everyday words of software and chat that an old dictionary lacks but that are not names.
@@ -93,11 +96,11 @@ def _common_surnames() -> frozenset[str]:
     return frozenset(row[0].lower() for row in rows if int(row[3]) <= _COMMON_SURNAME_RANK)
 
 
-def _frequent(word: str) -> bool:
+def _frequent(word: str, zipf: float = _FREQUENT_ZIPF) -> bool:
     """A word used so often in English (`will`, `may`, `smith`) that as a name it proves nothing."""
     from wordfreq import zipf_frequency
 
-    return zipf_frequency(word, "en") >= _FREQUENT_ZIPF
+    return zipf_frequency(word, "en") >= zipf
 
 
 def _stems(word: str) -> list[str]:
@@ -142,6 +145,7 @@ class Word:
     english: bool
     given: bool  # a census given name
     surname: bool  # a census surname
+    word_first: bool  # a common English word and a rare surname (`Wisdom`): no name alone
     evidence: bool  # name-like alone, mid-sentence
     evidence_at_start: bool  # name-like alone, as a sentence's first word
     unenglish_census: bool  # a census name that is no English word (`Emma`, not `Clock`)
@@ -163,6 +167,7 @@ class Vocabulary:
         self.common = _lexicon()
         self.given = _given_names()
         self.surnames = _surnames()
+        self.common_surnames = _common_surnames()
         self.cities = city_names() - _common_surnames()
         self._english: dict[str, bool] = {}
         self._words: dict[str, Word] = {}
@@ -183,7 +188,14 @@ class Vocabulary:
         bare = lowered.rstrip(".")
         english = self.is_english(bare)
         given, surname = bare in self.given, bare in self.surnames
-        census = given or surname
+        word_first = (
+            surname
+            and not given
+            and bare in self.common
+            and bare not in self.common_surnames
+            and _frequent(bare, _COMMON_ZIPF)
+        )
+        census = given or (surname and not word_first)
         long_enough = len(bare) >= 2
         return Word(
             text=text,
@@ -194,6 +206,7 @@ class Vocabulary:
             english=english,
             given=given,
             surname=surname,
+            word_first=word_first,
             # A census name counts unless it is a frequent English word too (`Will`, `Smith`);
             # at a sentence start an English word is capitalised for the sentence's sake.
             evidence=long_enough
