@@ -262,6 +262,34 @@ class Keywords:
         return any(word in lowered for word in self._words)
 
 
+def _letters(case: Callable[[str], bool]) -> str:
+    """The letters of one case in the cased scripts (Latin with its extensions, Greek, Cyrillic,
+    Armenian), escaped for a character class: names come from every region, not only ASCII."""
+    ranges = (range(0x41, 0x590), range(0x1E00, 0x2000))
+    return re.escape("".join(c for r in ranges for c in map(chr, r) if c.isalpha() and case(c)))
+
+
+_UPPER, _LOWER = _letters(str.isupper), _letters(str.islower)
+_CAPITALISED_WORD = re.compile(rf"(?:^|[\s\"'(>])[{_UPPER}][{_LOWER}]+")
+# Chat written without capitals: four or more lower-case words in a row (`i'm from kiel`,
+# `mika: "who are you?"`).
+_LOWERCASE_WORDS = re.compile(rf"(?:^|\s)[{_LOWER}]+(?:[\s,'’:\"]+[{_LOWER}]+){{3,}}")
+# A word in capitals (`HARSTAD`) beside a lower-case one: a shouted name in a sentence.
+_SHOUTED_WORD = re.compile(rf"(?:^|\s)[{_UPPER}]{{4,}}(?=[\s,.!?;:]|$)")
+_LOWERCASE_WORD = re.compile(rf"(?:^|\s)[{_LOWER}][{_LOWER}'’]+[\s,.!?;:\"]")
+
+
+def may_hold_names(text: str) -> bool:
+    """A cheap test: could this string hold a person's name or a place? A capitalised word in
+    any cased script, a run of lower-case words (chat is often written that way), or a word in
+    capitals among lower-case words. Identifiers, numbers, timestamps and enums rarely read so."""
+    if len(text) < 3 or " " not in text.strip():
+        return False
+    if _CAPITALISED_WORD.search(text) or _LOWERCASE_WORDS.search(text):
+        return True
+    return _SHOUTED_WORD.search(text) is not None and _LOWERCASE_WORD.search(text) is not None
+
+
 _CODE_CHARS = "=[]{}<|/\\_@#$%^*~`"
 
 

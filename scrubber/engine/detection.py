@@ -15,6 +15,7 @@ import re2
 
 from recognizers.base import Finding, PatternRecognizer
 from recognizers.proper_nouns import ProperNounRecognizer
+from recognizers.words import may_hold_names
 from scrubber.config import DetectionConfig, LimitsConfig
 from scrubber.engine.cache import BoundedCache
 from scrubber.engine.ner import NerDetector
@@ -23,9 +24,6 @@ from scrubber.errors import DetectionFailed
 from scrubber.models import Reason
 from scrubber.operators import PLACEHOLDER_PATTERN
 
-# A string is worth NER when it has a capitalised word after a space-separated word: names and
-# places are capitalised in English; identifiers, numbers, timestamps and enums rarely read so.
-_CAPITALISED_WORD = re.compile(r"(?:^|[\s\"'(])[A-Z][a-z]+")
 # What an NER entity may not contain if it is to be a name or a place.
 _NOT_A_NAME = re.compile(r"[0-9_=/\\@#$%^*{}\[\]<>|~]|::|\.\w|[a-z][A-Z]")
 _LOG_WORDS = frozenset(
@@ -47,16 +45,9 @@ class TextItem:
     free_text: bool
 
 
-# Chat written without capitals: four or more lower-case words in a row.
-_LOWERCASE_WORDS = re.compile(r"(?:^|\s)[a-z]{2,}(?:[ ,']+[a-z]{1,}){3,}")
-
-
 def looks_like_free_text(text: str) -> bool:
-    """A cheap test: could this string hold a person's name or a place? A capitalised word,
-    or a run of lower-case words (`i met sarah yesterday`): chat is often written that way."""
-    if len(text) < 3 or " " not in text.strip():
-        return False
-    return _CAPITALISED_WORD.search(text) is not None or _LOWERCASE_WORDS.search(text) is not None
+    """Worth the free-text passes (proper nouns, NER): `recognizers.words.may_hold_names`."""
+    return may_hold_names(text)
 
 
 def plausible_ner_value(value: str) -> bool:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recognizers.proper_nouns import ProperNounRecognizer
-from recognizers.words import STOP_WORDS_AND_I, Vocabulary, Word
+from recognizers.words import STOP_WORDS_AND_I, Vocabulary, Word, may_hold_names
 
 RECOGNIZER = ProperNounRecognizer()
 VOCABULARY = Vocabulary()
@@ -74,3 +75,40 @@ def test_a_surname_that_is_also_a_word_still_counts_when_the_census_knows_it_wel
 def test_a_rare_surname_word_next_to_a_given_name_is_part_of_the_name() -> None:
     for word in itertools.islice(WORD_FIRST, 10):
         assert f"Maria {word}" in _values(f"Yesterday Maria {word} signed the lease.")
+
+
+# The free-text gate: which strings the name passes read at all.
+CITIES_NOT_WORDS = sorted(
+    c for c in VOCABULARY.cities if c.isalpha() and len(c) >= 5 and not VOCABULARY.is_english(c)
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(CITIES_NOT_WORDS))
+def test_a_place_in_capitals_in_a_sentence_is_read(city: str) -> None:
+    assert may_hold_names(f"I'm in {city.upper()}, at the conference")
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(sorted(VOCABULARY.given)), st.sampled_from(["i'm {}", '{}: "who is it?"']))
+def test_lower_case_chat_is_read(name: str, shape: str) -> None:
+    assert may_hold_names(shape.format(name) + " from the office")
+
+
+@pytest.mark.parametrize("name", ["Ödön", "Łukasz", "Ñuño", "Þóra", "Νίκος", "Ольга", "Nguyễn"])
+def test_a_capitalised_word_of_any_cased_script_is_read(name: str) -> None:
+    assert may_hold_names(f"{name} 42")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-01-01T10:00:00Z 0x7f3a 200 1532",
+        "ERROR 500 /api/v1",  # capitals, but no lower-case word beside them
+        "ab",
+        "single_token_without_spaces",
+        "ÖSTERSKÄR",
+    ],
+)
+def test_identifiers_numbers_and_lone_words_are_not_read(text: str) -> None:
+    assert not may_hold_names(text)
