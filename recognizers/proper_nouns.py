@@ -21,8 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from recognizers.base import Finding
+from recognizers.name_layouts import initial_runs, listed_names, name_lines, speaker_turns
 from recognizers.places import COUNTRIES, MULTI_WORD_COUNTRIES
-from recognizers.words import STOP_WORDS_AND_I, Keywords, Token, Vocabulary, prose_shaped
+from recognizers.words import STOP_WORDS_AND_I, Keywords, Token, Vocabulary, Word, prose_shaped
 
 _PARTICLES = frozenset("van von der den de del della di da dos du la le ten ter bin al el".split())
 # First words of multi-word place names whose next word may be English (`new york`).
@@ -97,6 +98,14 @@ class Analysis:
     ner_windows: list[tuple[int, int]]
 
 
+def _named(word: Word) -> bool:
+    """Can the word after a naming phrase be the name? Not `the`, `customer` or `tomorrow` (`This
+    is the plan`, `Dear customer`, `Call me tomorrow`): name-like, or a capitalised census name."""
+    if word.bare in STOP_WORDS_AND_I:
+        return False
+    return word.evidence or (word.capitalised and (word.given or word.surname))
+
+
 def _evidence(token: Token) -> bool:
     """Is this capitalised word name-like on its own, where it stands?"""
     return token.word.evidence_at_start if token.initial else token.word.evidence
@@ -141,6 +150,7 @@ class ProperNounRecognizer:
         found += self._after_sentence_naming(text, tokens)
         found += self._by_speech(text, tokens)
         found += self._cities(tokens, found)
+        found += self._by_layout(text, tokens, found)
         return Analysis(found, self._ner_windows(text, tokens, found, prose=False))
 
     def find(self, text: str) -> list[Finding]:
@@ -152,7 +162,19 @@ class ProperNounRecognizer:
         found += self._by_context(text, tokens)
         found += self._by_speech(text, tokens)
         found += self._places(text, tokens)
+        found += self._by_layout(text, tokens, found)
         return found
+
+    def _by_layout(self, text: str, tokens: list[Token], found: list[Finding]) -> list[Finding]:
+        """Speaker turns, name lines, middle initials, and words listed beside a found name
+        (`recognizers/name_layouts.py`)."""
+        describe = self._vocabulary.word
+        spans = speaker_turns(text, describe) + name_lines(text, tokens)
+        if _lowercase_style(text):
+            spans += initial_runs(text, describe)
+        people = [(f.start, f.end) for f in found if f.entity_type == "PERSON"] + spans
+        spans += listed_names(text, tokens, people)
+        return [self._finding(start, end, "PERSON") for start, end in spans]
 
     def _bare_name(self, tokens: list[Token], text: str) -> Finding | None:
         """A string that is nothing but a name (`Zara Patel`, `J. R. Okafor`), as a finding.
@@ -178,8 +200,8 @@ class ProperNounRecognizer:
     ) -> list[tuple[int, int]]:
         """Spans of `text` that NER should read: around capitalised words this pass cannot decide.
 
-        In prose, that is a capitalised English word mid-sentence (`Smith`, `Hope`) or a census
-        name at a sentence start; in logs, an un-English capitalised word outside a census run.
+        In prose, that is a capitalised English word mid-sentence (`Smith`, `Hope`) or one the
+        census knows at a sentence start (`James`, `Maria`); in logs, an un-English capitalised word outside a census run.
         Everything else the lexical pass has already decided, so NER reads only a few words.
         """
         windows: list[tuple[int, int]] = []
@@ -192,7 +214,10 @@ class ProperNounRecognizer:
             if word.lowered.split("'")[0] in STOP_WORDS_AND_I:
                 continue  # I'm, It's, The: never a name
             if prose:
-                undecided = not _evidence(token) and (not token.initial or word.unenglish_census)
+                # A sentence's first word is capitalised anyway: an English word there is a
+                # word, unless it is a given name too (`James called`; not `Jetty bound`).
+                given_name = word.evidence and word.given
+                undecided = not _evidence(token) and (not token.initial or given_name)
             else:
                 undecided = _evidence(token)
             if not undecided:
@@ -221,12 +246,16 @@ class ProperNounRecognizer:
         multi_line = "\n" in text
         for token in tokens:
             word = token.word
-            if word.bare not in COUNTRIES and not (word.city and word.capitalised) and not (
-                multi_line
-                and word.text.isupper()
-                and len(word.bare) > 2
-                and not word.english
-                and self._short_line(text, token)
+            if (
+                word.bare not in COUNTRIES
+                and not (word.city and word.capitalised)
+                and not (
+                    multi_line
+                    and word.text.isupper()
+                    and len(word.bare) > 2
+                    and not word.english
+                    and self._short_line(text, token)
+                )
             ):
                 continue
             end = token.end - (word.text.endswith(".") and not word.bare.endswith("."))
@@ -239,7 +268,8 @@ class ProperNounRecognizer:
         return [
             self._finding(t.start, t.start + len(t.word.bare), "LOCATION")
             for t in tokens
-            if t.word.city and t.word.capitalised
+            if t.word.city
+            and t.word.capitalised
             and not any(f.start <= t.start and t.end <= f.end for f in decided)
         ]
 
@@ -326,7 +356,7 @@ class ProperNounRecognizer:
                 lowercase_style or word.capitalised or not word.english
             )
             after_naming = (
-                bool(naming) and _phrase_before(text, token.start, _NAMING, naming)
+                bool(naming) and _named(word) and _phrase_before(text, token.start, _NAMING, naming)
             ) or (
                 bool(reporting)
                 and not word.english
@@ -379,7 +409,7 @@ class ProperNounRecognizer:
         naming = _NAMING_WORDS.spans(text)
         found: list[Finding] = []
         for index, token in enumerate(tokens):
-            if _phrase_before(text, token.start, _SENTENCE_NAMING, naming):
+            if _named(token.word) and _phrase_before(text, token.start, _SENTENCE_NAMING, naming):
                 found.append(self._finding(token.start, self._extend_name(tokens, index), "PERSON"))
         return found
 
