@@ -35,7 +35,7 @@ import re2
 
 from benchmarks.corpus import mixed_corpus
 from recognizers.base import Finding, PatternRecognizer
-from recognizers.secret_values import SecretRecognizer, _past_ampersand
+from recognizers.secret_values import SecretRecognizer, _cut_inside_quotes, _past_ampersand
 from scrubber.config import parse_config
 from scrubber.engine import Scrubber
 from scrubber.engine.detection import Detector
@@ -71,6 +71,8 @@ def _old_matches(self: SecretRecognizer, text: str) -> Iterator[Finding]:
             continue
         if self.past_ampersand:
             end = _past_ampersand(text, end)
+        if _cut_inside_quotes(text, start, end):
+            continue
         if self.validator is not None and not self.validator(text[start:end]):
             continue
         yield Finding(start, end, self.entity_type, self.score, self.name)

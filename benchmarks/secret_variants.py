@@ -42,6 +42,8 @@ HEX = "0123456789abcdef"
 B64 = ALNUM + "+/"
 B64URL = ALNUM + "-_"
 UPPER_DIGITS = string.ascii_uppercase + string.digits
+STAND_IN_WORDS = ("fake", "dummy", "example", "sample", "placeholder")
+NEGATIONS = ("doesn't", "don't", "didn't", "isn't", "wasn't", "won't", "doesnt", "dont")
 WORDS = ("summer winter autumn spring river forest mango tiger falcon rocket violet pepper coffee "
          "silver orange bridge castle dragon meadow harbor piano garden monkey lemon cobalt").split()  # fmt: skip
 SENTENCES = ("the quick brown fox jumps over the lazy dog", "hello world from the build server",
@@ -73,9 +75,21 @@ class Gen:
     def pick(self, items: tuple[str, ...] | list[str]) -> str:
         return self.rng.choice(items)
 
-    def uuid(self) -> str:
+    def uuid(self, version: int = 4) -> str:
         h = self.s(HEX, 32)
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
+        return f"{h[:8]}-{h[8:12]}-{version}{h[13:16]}-a{h[17:20]}-{h[20:]}"
+
+    def typed_runs(self) -> str:
+        """What a person types as a fake key: ascending runs of 4-7 from anywhere on the
+        keyboard, some capitalised (`abcd1234`, `Defghi456789`, `wxyz7890`)."""
+        runs = []
+        for _ in range(self.rng.randint(2, 4)):
+            alphabet = self.pick((string.ascii_lowercase, string.digits))
+            size = self.rng.randint(4, 7)
+            start = self.rng.randint(0, len(alphabet) - size)
+            run = alphabet[start : start + size]
+            runs.append(run.capitalize() if self.rng.random() < 0.3 else run)
+        return "".join(runs)
 
     def human_password(self) -> str:
         word = self.pick(WORDS)
@@ -195,6 +209,8 @@ TOKEN_KEYS = ("token", "api_key", "apiKey", "API_KEY", "secret", "client_secret"
               "api-key", "Api-Key", "APIKEY", "app_secret", "signing_secret", "webhook_secret",
               "encryption_key", "master_key", "jwt_secret", "bearer_token", "secretKey",
               "accessToken", "consumer_secret", "service_token")  # fmt: skip
+# Keys of secrets an issuer generates (a password or credential may be anything a person types).
+GENERATED_KEYS = tuple(k for k in TOKEN_KEYS if "cred" not in k.lower() and k != "auth")
 SEPARATORS = ("=", " = ", ": ", ":", " := ", " => ", "=>")
 QUOTES = ("", '"', "'")
 
@@ -390,6 +406,39 @@ def _look_alikes(g: Gen) -> dict[str, Callable[[], str]]:
         "csrf": lambda: f"csrf_token={g.s(ALNUM, 32)}",
         "password_field": lambda: "password_field=input#pw",
         "auth_type": lambda: "auth: oauth2",
+        # Keys named like a secret that hold an anti-forgery or paging token, any spelling.
+        "anti_forgery_header": lambda: f"X-{g.pick(('CSRF', 'XSRF'))}-Token: {g.s(B64, 44)}",
+        "anti_forgery_json": lambda: (
+            f'{{"{g.pick(("csrfToken", "xsrf_token", "authenticityToken"))}": "{g.s(ALNUM, 40)}"}}'
+        ),
+        "anti_forgery_form": lambda: f"authenticity_token={g.s(B64URL, 43)}&commit=Save",
+        "paging_next": lambda: f"next_page_token: {g.s(B64URL, 32)}",
+        "paging_cursor": lambda: f'{{"items": 20, "cursorToken": "{g.s(ALNUM, 28)}"}}',
+        "paging_sync": lambda: f"level=debug msg=poll syncToken={g.s(ALNUM, 24)} n=3",
+        # A token's key with a typed fake (`abc123def`): no issuer generates runs.
+        "typed_runs": lambda: f"{g.pick(GENERATED_KEYS)}={g.typed_runs()}",
+        "typed_runs_prefixed": lambda: (
+            f"{g.pick(('API_TOKEN', 'access_key', 'apiKey'))}: {g.pick(('sk_', 'tok_', ''))}"
+            f"{g.typed_runs()}"
+        ),
+        # Time- and name-based UUIDs under a token's key: identifiers, not credentials.
+        "uuid_v1_token": lambda: f'"{g.pick(("auth_token", "token", "api_key"))}": "{g.uuid(1)}"',
+        "uuid_name_based": lambda: f"access_token={g.uuid(g.pick((3, 5)))} status=ok",
+        # A quoted message after a password key.
+        "message_negation_yaml": lambda: (
+            f'password: "{g.pick(NEGATIONS)} {g.pick(("match", "work", "expire", "change"))}"'
+        ),
+        "message_negation_log": lambda: (
+            f'WARN login failed pwd="{g.pick(NEGATIONS)} meet the {g.pick(("policy", "rules"))}"'
+        ),
+        # Lower-case words joined by `-` or `_`, one of them a stand-in word.
+        "stand_in_words": lambda: (
+            f"{g.pick(PASSWORD_KEYS)} = {g.pick(('', 'a-', 'my-'))}{g.pick(STAND_IN_WORDS)}-"
+            f"{g.pick(WORDS)}-{g.pick(WORDS)}"
+        ),
+        "stand_in_json": lambda: (
+            f'{{"{g.pick(TOKEN_KEYS)}": "{g.pick(WORDS)}_{g.pick(STAND_IN_WORDS)}_{g.pick(WORDS)}"}}'
+        ),
     }
 
 

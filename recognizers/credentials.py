@@ -22,6 +22,7 @@ import re2
 
 from recognizers.base import PatternRecognizer, Validator
 from recognizers.secret_values import (
+    NOT_CREDENTIAL_QUALIFIERS,
     SecretRecognizer,
     is_placeholder,
     is_pointer,
@@ -53,8 +54,12 @@ VALUE = (
     r"((?:[^\s\"'`\\,;&<>(){}\[\]#%!|*?:^=]|[*%!^?][^\s\"'`\\,;&<>(){}\[\]#%!|*?:^=])"
     r"[^\s\"'`\\,;&)}\]]*)"
 )
-# A quoted value, spaces allowed.
-QUOTED = r"\\?[\"'`]([^\"'`\r\n\\]{1,200})\\?[\"'`]"
+# A quoted value, spaces and the other quote characters allowed (`"it's mine"`); RE2 has no
+# back-references, so one alternative (and capture group) per quote character.
+QUOTED = (
+    r"(?:\\?\"([^\"\r\n\\]{1,200})\\?\"|\\?'([^'\r\n\\]{1,200})\\?'|"
+    r"\\?`([^`\r\n\\]{1,200})\\?`)"
+)
 
 # The password word at the end of a key, misspellings included; `pw` and `pass` only as a whole
 # word (`DB_PASS`, `pw=`), never inside one (`bypass`, `npw`); `dbPass`, `userPw` by their hump.
@@ -77,8 +82,7 @@ TOKEN_KEY = (
 )
 # Keys that end like a secret but hold something else: anti-CSRF and paging tokens, public keys.
 _NOT_SECRET_KEY = (
-    rf"{K}(?:csrf|xsrf|authenticity|public|publishable|page|continuation|sync|cursor)"
-    rf"[ _.-]?(?:key[_.-]?)?(?:token|key|api[_.-]?key){SEP}"
+    rf"{K}(?:{NOT_CREDENTIAL_QUALIFIERS})[ _.-]?(?:key[_.-]?)?(?:token|key|api[_.-]?key){SEP}"
 )
 # Other `*_key` names: vendor keys (`HEROKU_KEY`, `hubspotKey`), minus well-known non-secrets;
 # and `login` slots (`sonar.login`) when they hold a generated value rather than a user name.

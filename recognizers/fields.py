@@ -11,7 +11,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from recognizers.secret_values import is_described, is_example, is_filler, is_reference
+from recognizers.secret_values import (
+    NOT_CREDENTIAL_QUALIFIERS,
+    is_described,
+    is_example,
+    is_filler,
+    is_message,
+    is_reference,
+    not_generated,
+)
 
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 
@@ -27,18 +35,27 @@ def _keys(*alternatives: str) -> re.Pattern[str]:
     return re.compile(rf"^(?:[a-z0-9]+_)*(?:{'|'.join(alternatives)})$")
 
 
+# Secrets people choose: any value but a stand-in is one, however weak (`hunter2`, `1234`).
+_PASSWORD_SLOTS = (
+    "password", "passwd", "pwd", "pass", "credentials?", "passphrase",
+    # Card security codes and PINs: short digits no pattern could tell from any number.
+    "cvv", "cvv2", "cvc", "card_security_code", "pin", "pin_code",
+)  # fmt: skip
+# Secrets an issuer generates: a typed value or an identifier UUID there is a stand-in.
+_TOKEN_SLOTS = (
+    "secret", "client_secret", "secret_key", "api_key", "apikey", "access_key", "private_key",
+    "token", "access_token", "refresh_token", "id_token", "auth_token", "session_token",
+    "bearer", "authorization", "cookie", "set_cookie", "x_api_key", "signature",
+)  # fmt: skip
+_PASSWORD_SLOT = _keys(*_PASSWORD_SLOTS)
+_TOKEN_SLOT = _keys(*_TOKEN_SLOTS)
+# `csrf_token`, `next_page_token`, `public_key`: named like a secret, holding none.
+_NOT_CREDENTIAL = re.compile(
+    rf"^(?:[a-z0-9]+_)*(?:{NOT_CREDENTIAL_QUALIFIERS})_?(?:key_)?(?:token|key|api_key)$"
+)
+
 FIELD_HINTS: tuple[FieldHint, ...] = (
-    FieldHint(
-        "SECRET",
-        _keys(
-            "password", "passwd", "pwd", "pass", "secret", "client_secret", "secret_key",
-            "api_key", "apikey", "access_key", "private_key", "token", "access_token",
-            "refresh_token", "id_token", "auth_token", "session_token", "bearer", "authorization",
-            "cookie", "set_cookie", "x_api_key", "credentials?", "passphrase", "signature",
-            # Card security codes and PINs: short digits no pattern could tell from any number.
-            "cvv", "cvv2", "cvc", "card_security_code", "pin", "pin_code",
-        ),
-    ),
+    FieldHint("SECRET", _keys(*_PASSWORD_SLOTS, *_TOKEN_SLOTS)),
     FieldHint(
         "PERSON",
         _keys(
@@ -102,6 +119,8 @@ def hint_for_key(key: str) -> str | None:
         return None
     for hint in FIELD_HINTS:
         if hint.key_pattern.match(folded):
+            if hint.entity_type == "SECRET" and _NOT_CREDENTIAL.match(folded):
+                return None
             return hint.entity_type
     return None
 
@@ -143,12 +162,15 @@ _STAND_IN = re.compile(
 )
 
 
-def value_is_sensitive(value: str, entity_type: str | None = None) -> bool:
+def value_is_sensitive(value: str, entity_type: str | None = None, key: str | None = None) -> bool:
     """False for values that hold nothing to protect: empty, booleans, masks, templates. A
     secret slot's value is also not one when it is a stand-in (`$API_KEY`, `%s`, `{name}`,
     `<token>`), a placeholder (`insert_key_here`, `xxxx`) or a reference to where a secret is
     (`settings.SECRET`, `/run/secrets/db`): such values are configuration, and keeping them keeps
-    logs readable. Other types are never second-guessed (a name may look like a constant)."""
+    logs readable. Nor is a message (`"doesn't match"`); and under a token's key (not a
+    password's) neither is a typed value (`abc123`, `sk_abcdef123`) or a time- or name-based
+    UUID, as the `key=value` patterns judge them.
+    Other types are never second-guessed (a name may look like a constant)."""
     stripped = value.strip()
     lowered = stripped.lower()
     if lowered in _NOT_SENSITIVE_VALUES or set(lowered) <= {"*", "x", "#"}:
@@ -159,8 +181,17 @@ def value_is_sensitive(value: str, entity_type: str | None = None) -> bool:
     if is_template:
         return False
     if entity_type == "SECRET":
-        return not _secret_stand_in(stripped)
+        unquoted = stripped.strip("'\"")
+        if _secret_stand_in(stripped) or (" " in unquoted and is_message(unquoted)):
+            return False
+        return key is None or not _is_token_slot(key) or not not_generated(stripped)
     return True
+
+
+def _is_token_slot(key: str) -> bool:
+    """A key that names a generated secret (`api_key`, `DATABRICKS_TOKEN`), not a password."""
+    folded = fold_key(key)
+    return bool(_TOKEN_SLOT.match(folded)) and not _PASSWORD_SLOT.match(folded)
 
 
 # An HTTP auth scheme before the credential: `Bearer $API_KEY` is as empty as `$API_KEY`.

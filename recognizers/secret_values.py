@@ -146,9 +146,21 @@ def _words(value: str) -> list[str]:
     return words
 
 
+# Words that say a value stands in for a secret, whatever words surround them.
+_STAND_IN_WORDS = frozenset(
+    ("fake", "dummy", "example", "sample", "placeholder", "redacted", "changeme")
+)
+# Lower-case words joined by `-` or `_`, no digit: how a person names a stand-in.
+_KEBAB_WORDS = re2.compile(r"^[a-z]+(?:[-_][a-z]+)+$")
+_KEBAB_SEPARATOR = re2.compile(r"[-_]")
+
+
 def is_described(value: str) -> bool:
     """`YOUR_API_KEY_HERE`, `ghp_YourTokenHere`, `<paste-token>`, `fake-key-123`: a marker word
-    among words that name the slot, covering most of the value's letters."""
+    among words that name the slot, covering most of the value's letters; or lower-case words
+    without a digit, one of them a stand-in word (`a-fake-short-key`, `dummy_value_for_ci`)."""
+    if _KEBAB_WORDS.match(value) and _STAND_IN_WORDS.intersection(_KEBAB_SEPARATOR.split(value)):
+        return True
     words = _words(value)
     if not words or not _MARKER_WORDS.intersection(words):
         return False
@@ -179,8 +191,9 @@ def _core(value: str) -> str:
 
 
 def is_typed_run(value: str) -> bool:
-    """All one or two characters, one sequence from end to end (`123456789`, `abcdefgh`), or a
-    unit typed again and again (`abcabcabc`)."""
+    """All one or two characters, runs of four or more from end to end (`123456789`,
+    `abcdef123456`), or a unit typed again and again (`abcabcabc`). Shorter runs (`abc123`)
+    are left to be secrets: people choose them for real ones."""
     core = _core(value)
     if len(set(core.lower())) <= 2:
         return True
@@ -255,17 +268,44 @@ _PATH = re2.compile(
     r"^(?:~?/|\.\.?/|[A-Za-z]:[\\/])[\w./~ -]*$|^[\w.-]+(?:/[\w.-]+)+\.[A-Za-z0-9]{1,5}$"
 )
 UUID = re2.compile(r"^[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$")
+
+
+def is_identifier_uuid(value: str) -> bool:
+    """A time- or name-based UUID (RFC 9562 versions 1, 2, 3, 5 and 6): a clock and a MAC
+    address, or the hash of a name, that an issuer of secrets does not hand out (the RFC warns
+    that UUIDs are no security capability). Version 4's 122 random bits may be a token (Heroku
+    API keys, older npm tokens), and so may 7's and 8's."""
+    return bool(UUID.match(value)) and value[14] in "12356" and value[19] in "89abAB"
+
+
+def not_generated(value: str) -> bool:
+    """What a token slot's key hint must not take: a typed run, after a vendor-looking prefix
+    too (`sk_abc123def`), or an identifier UUID."""
+    bodies = (_VENDOR_PREFIX.sub("", value), _FIRST_SEGMENT.sub("", value))
+    typed_body = any(len(body) >= 6 and is_typed_run(body) for body in bodies)
+    return is_typed_run(value) or typed_body or is_identifier_uuid(value)
+
+
+# What qualifies a `*_token` or `*_key` that holds no credential: anti-forgery and paging
+# tokens, the public half of a key pair. One alternation for key patterns and key hints alike.
+NOT_CREDENTIAL_QUALIFIERS = (
+    "csrf|xsrf|authenticity|public|publishable|page|continuation|sync|cursor"
+)
 # `DB_PASSWORD` (an env var) or `github-token` (a Kubernetes secret or key name).
 _ENV_NAME = re2.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 _KEBAB_OR_SNAKE_NAME = re2.compile(r"^[a-z][a-z0-9]*(?:[_-][a-z0-9]+)+$")
 # A vendor-looking prefix (`xoxp-`, `sk_live_`, `dapi`): what follows must not be typed either.
 _VENDOR_PREFIX = re2.compile(r"^[A-Za-z]{2,8}(?:[_-][A-Za-z]{2,6})?[_-]?")
+_FIRST_SEGMENT = re2.compile(r"^[A-Za-z]{2,8}[_-]")  # `tok_` of `tok_abcdef123`
 _SECRET_WORDS = ("pass", "pwd", "secret", "token", "key", "cred", "auth")
 _MESSAGE_WORDS = frozenset(
     (
         "must", "should", "cannot", "can't", "please", "enter", "field", "required", "invalid",
         "incorrect", "wrong", "expired", "missing", "not", "too", "characters", "match", "least",
         "blank", "empty", "is", "are",
+        # Negations read as messages (`"doesn't match"`), seldom as passphrases.
+        "doesnt", "doesn't", "dont", "don't", "didnt", "didn't", "isnt", "isn't", "wasnt",
+        "wasn't", "wont", "won't", "cant", "aren't", "couldn't", "shouldn't",
     )
 )  # fmt: skip
 
@@ -344,7 +384,7 @@ def token_value(value: str) -> bool:
     and not typed from end to end, after a vendor prefix too (`xoxp-1234567890`)."""
     if len(value) < 6 or value.isdigit() or _NUMBER_OR_VERSION.search(value):
         return False
-    if is_identifier(value) or is_typed_run(value) or is_typed_run(_VENDOR_PREFIX.sub("", value)):
+    if is_identifier(value) or not_generated(value) or is_typed_run(_VENDOR_PREFIX.sub("", value)):
         return False
     if not password_value(value):
         return False
@@ -367,12 +407,17 @@ def key_value(value: str) -> bool:
     )
 
 
+def is_message(value: str) -> bool:
+    """Words that tell of a password rather than being one: `"doesn't match"`, `must be set.`"""
+    return value.rstrip()[-1:] in ".!?" or bool(_MESSAGE_WORDS.intersection(value.lower().split()))
+
+
 def passphrase_value(value: str) -> bool:
     """A quoted password with spaces: a few words, not a validation message."""
     words = value.lower().split()
-    if len(value) < 8 or not 1 <= len(words) <= 5 or value.rstrip()[-1:] in ".!?":
+    if len(value) < 8 or not 1 <= len(words) <= 5:
         return False
-    return not _MESSAGE_WORDS.intersection(words) and password_value(value)
+    return not is_message(value) and password_value(value)
 
 
 def prose_value(value: str) -> bool:
@@ -430,6 +475,8 @@ class SecretRecognizer(PatternRecognizer):
 
     any_group: the value is the first capture group that took part in the match (RE2 has no
     branch reset, so `'quoted value'|bare` needs two groups).
+    A value that opens with a quote and stops before the closing one (`pwd = "didn't match"`)
+    is a piece of a quoted phrase: the quoted pattern judges the phrase whole, so it is skipped.
     """
 
     any_group: bool = False
@@ -460,6 +507,8 @@ class SecretRecognizer(PatternRecognizer):
                 continue
             if self.past_ampersand:
                 end = _past_ampersand(text, end)
+            if _cut_inside_quotes(text, start, end):
+                continue
             if self.validator is not None and not self.validator(text[start:end]):
                 continue
             yield Finding(start, end, self.entity_type, self.score, self.name)
@@ -476,6 +525,14 @@ def _past_ampersand(text: str, end: int) -> int:
         run = _VALUE_RUN.match(text, end + 1)
         end = run.end() if run else end + 1
     return end
+
+
+def _cut_inside_quotes(text: str, start: int, end: int) -> bool:
+    """Opened by a quote, stopped before it closes (a line cut short keeps its value)."""
+    if start == 0 or end >= len(text) or text[start - 1] not in "\"'`":
+        return False
+    quote = text[start - 1]
+    return text[end] != quote and text[end : end + 2] != "\\" + quote
 
 
 def _stands_alone(text: str, start: int, end: int) -> bool:

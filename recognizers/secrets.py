@@ -21,6 +21,7 @@ import re2
 
 from recognizers.base import PatternRecognizer
 from recognizers.secret_values import (
+    NOT_CREDENTIAL_QUALIFIERS,
     entropy,
     high_entropy,
     is_placeholder,
@@ -221,8 +222,7 @@ _FALLBACK_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
         "high_entropy_near_keyword",
         # The first alternative (no value group) swallows anti-CSRF, paging and public tokens and
         # `token_id`-style names.
-        r"(?i)(?:(?:csrf|xsrf|authenticity|public|publishable|page|continuation|sync|"
-        r"cursor)[_.-]?(?:token|key)|"
+        rf"(?i)(?:(?:{NOT_CREDENTIAL_QUALIFIERS})[_.-]?(?:token|key)|"
         r"(?:credentials?|token|key|secret)[_.-]?(?:ids?|names?|types?|length|size|count|url|uri)"
         r"\b)[^\r\n]{0,40}?[\s\"'=:(\[,|>][A-Za-z0-9+/_~.-]{20,}|"
         r"(?:secret|token|passw(?:or)?d|credential|api[ _-]?key|apikey|bearer|auth)"

@@ -343,7 +343,7 @@ class Scrubber:
             hint = hint or slot.hint
             if not slot.scalar or value in self._allow or PLACEHOLDER_PATTERN.fullmatch(value):
                 return None
-        if hint is None or not self._enabled(hint) or not value_is_sensitive(value, hint):
+        if hint is None or not self._enabled(hint) or not value_is_sensitive(value, hint, key):
             return None
         score = SECRET_HINT_SCORE if hint == "SECRET" or slot is None else HINT_SCORE
         return span(start, end, hint, score)

@@ -94,7 +94,7 @@ def test_near_misses_give_no_slot_of_that_format(line: str) -> None:
         ("Email: jane.roe@example.com; Phone: +1 415 555 0199",
          "Email: <EMAIL_ADDRESS>; Phone: <PHONE_NUMBER>"),
         ("Name: Jane Roe", "Name: <PERSON>"),
-        ("GET /login?email=jane%40example.com&token=abcdef123456&page=2 HTTP/1.1",
+        ("GET /login?email=jane%40example.com&token=f3Kq81vZc0Wd&page=2 HTTP/1.1",
          "GET /login?email=<EMAIL_ADDRESS>&token=<SECRET>&page=2 HTTP/1.1"),
         ("email=jane%40example.com&password=hunter22", "email=<EMAIL_ADDRESS>&password=<SECRET>"),
         ("Cookie: session=8f3a9c1e2b4d4e8f; uid=4711", "Cookie: session=<SECRET>; uid=<SECRET>"),
