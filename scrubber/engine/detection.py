@@ -60,6 +60,38 @@ def plausible_ner_value(value: str) -> bool:
     return stripped.lower() not in _LOG_WORDS
 
 
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What an engine drops from its detector's findings, just before they are merged: a score
+    below the threshold, a type it skips. Engines whose detection differs only here share one
+    detector and its cache (`detection_parts.detection_key`), each filtering its own way, which
+    is exact: nothing before the merge depends on these settings."""
+
+    score_threshold: float
+    skipped: frozenset[str]
+
+    @staticmethod
+    def of(config: DetectionConfig) -> Filters:
+        return Filters(config.score_threshold, frozenset(config.skip_entities))
+
+    def keeps(self, finding: Finding) -> bool:
+        return finding.score >= self.score_threshold and finding.entity_type not in self.skipped
+
+    def apply(self, found: list[Finding]) -> list[Finding]:
+        """The findings kept, merged (`found` itself when that changes nothing)."""
+        kept = [f for f in found if self.keeps(f)]
+        return found if len(kept) == len(found) <= 1 else merge(kept)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scanned:
+    """A string's findings as the cache holds them: every one (`raw`, before the filters) and
+    the detector's own engine's (`own`), so that engine pays nothing again on a repeat."""
+
+    raw: list[Finding]
+    own: list[Finding]
+
+
 def merge(findings: list[Finding]) -> list[Finding]:
     """Overlapping findings become one span (their union), typed by the strongest finding.
 
@@ -161,19 +193,24 @@ class Detector:
         limits: LimitsConfig,
         ner: NerDetector | None,
         proper_nouns: ProperNounRecognizer | None = None,
+        *,
+        finds_skipped: bool = False,
     ) -> None:
+        """`finds_skipped`: run the recognizers of skipped types too (their findings are dropped
+        by the filters), so that an engine skipping fewer can borrow this detector. That costs
+        the pattern pass ~1.5 % (the host-name recognizers, skipped by default): only a shadow
+        policy's detector, built to be lent, pays it."""
         wanted = set(config.entities)
-        skipped = set(config.skip_entities)
+        self.unscanned = frozenset(() if finds_skipped else config.skip_entities)
         self._recognizers = tuple(
             r
             for r in recognizers
-            if (not wanted or r.entity_type in wanted) and r.entity_type not in skipped
+            if (not wanted or r.entity_type in wanted) and r.entity_type not in self.unscanned
         )
         self._prefilter = Prefilter(self._recognizers)
-        self._cache: BoundedCache[list[Finding]] = BoundedCache(
-            config.cache_entries, config.cache_chars
-        )
+        self._cache: BoundedCache[_Scanned] = BoundedCache(config.cache_entries, config.cache_chars)
         self._config = config
+        self._filters = Filters.of(config)
         self._limits = limits
         self._ner = ner
         self._proper_nouns = proper_nouns
@@ -181,7 +218,7 @@ class Detector:
 
     @property
     def entity_types(self) -> frozenset[str]:
-        return frozenset(r.entity_type for r in self._recognizers)
+        return frozenset(r.entity_type for r in self._recognizers) - self._filters.skipped
 
     def _patterns(self, text: str) -> list[Finding]:
         """Every pattern finding in `text`, offsets in `text` (normalisation mapped back)."""
@@ -205,8 +242,12 @@ class Detector:
         return found
 
     def _keep(self, text: str, finding: Finding, protected: list[tuple[int, int]]) -> bool:
-        if finding.score < self._config.score_threshold:
-            return False
+        """Kept under this detector's own settings (filters included)."""
+        return self._filters.keeps(finding) and self._acceptable(text, finding, protected)
+
+    def _acceptable(self, text: str, finding: Finding, protected: list[tuple[int, int]]) -> bool:
+        """What no engine keeps, whatever its filters: an allowed value, a name that reads as
+        none, anything inside one of our placeholders."""
         value = text[finding.start : finding.end]
         if value in self._allow:
             return False
@@ -225,17 +266,28 @@ class Detector:
             return False
         return self._proper_nouns is None or self._proper_nouns.confirms(value)
 
-    def _finish(self, text: str, findings: list[Finding]) -> list[Finding]:
+    def _finish(self, text: str, findings: list[Finding]) -> _Scanned:
         protected: list[tuple[int, int]] = []
         if "<" in text or "[" in text:
             protected = [m.span() for m in PLACEHOLDER_PATTERN.finditer(text)]
-        return merge([f for f in findings if self._keep(text, f, protected)])
+        raw = [f for f in findings if self._acceptable(text, f, protected)]
+        return _Scanned(raw, self._filters.apply(raw))
 
-    def detect_batch(self, items: Sequence[TextItem]) -> list[list[Finding] | Reason]:
-        """Findings (or a failure reason) per item, in order.
+    def detect_batch(
+        self, items: Sequence[TextItem], filters: Filters | None = None
+    ) -> list[list[Finding] | Reason]:
+        """Findings (or a failure reason) per item, in order, kept by `filters` (by default
+        this detector's own: another engine's when it borrows this detector).
 
         Each distinct string is scanned once per batch, and not at all if the cache knows it.
         """
+        own = filters is None or filters == self._filters
+
+        def kept(scanned: _Scanned | Reason) -> list[Finding] | Reason:
+            if isinstance(scanned, Reason):
+                return scanned
+            return scanned.own if own or filters is None else filters.apply(scanned.raw)
+
         results: list[list[Finding] | Reason | None] = [None] * len(items)
         first_of: dict[tuple[str, bool], int] = {}
         fresh: list[TextItem] = []
@@ -243,7 +295,7 @@ class Detector:
             key = (item.text, item.free_text)
             cached = self._cache.get(key)
             if cached is not None:
-                results[i] = cached
+                results[i] = kept(cached)
             elif key not in first_of:
                 first_of[key] = len(fresh)
                 fresh.append(item)
@@ -253,10 +305,10 @@ class Detector:
                 self._cache.put((item.text, item.free_text), found)
         for i, item in enumerate(items):
             if results[i] is None:
-                results[i] = computed[first_of[(item.text, item.free_text)]]
+                results[i] = kept(computed[first_of[(item.text, item.free_text)]])
         return [r for r in results if r is not None]
 
-    def _detect_fresh(self, items: Sequence[TextItem]) -> list[list[Finding] | Reason]:
+    def _detect_fresh(self, items: Sequence[TextItem]) -> list[_Scanned | Reason]:
         results: list[list[Finding] | Reason] = []
         ner_inputs: list[list[tuple[str, int]]] = []
         for item in items:

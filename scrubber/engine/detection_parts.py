@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from recognizers import default_recognizers
 from recognizers.base import PatternRecognizer
 from recognizers.proper_nouns import ProperNounRecognizer
 from scrubber.config import Config
-from scrubber.engine.detection import Detector
+from scrubber.engine.detection import Detector, Filters
 from scrubber.engine.ner import NerDetector
 from scrubber.engine.plugins import Plugins
 from scrubber.engine.propagation import Propagator
@@ -23,24 +23,50 @@ from scrubber.engine.scoped import ScopedDetectors
 
 
 def detection_key(config: Config) -> str:
-    """What decides which spans are found (not what is done with them): engines with equal keys
-    find the same spans in the same strings."""
+    """What decides which spans are found (not what is done with them, nor which of them an
+    engine then drops: `Filters`): engines with equal keys share a detector."""
     sections = {"detection", "limits", "recognizers", "recognizers_from"}
-    dumped = json.dumps(config.model_dump(mode="json", include=sections), sort_keys=True)
+    filters = {"detection": {"score_threshold", "skip_entities"}}
+    dumped = json.dumps(
+        config.model_dump(mode="json", include=sections, exclude=filters), sort_keys=True
+    )
     return hashlib.sha256(dumped.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class DetectionParts:
-    """What finds spans: lent whole to an engine that detects alike (`detection_of`)."""
+    """What finds spans: lent to an engine that detects alike (`detection_of`), and the
+    filters of the engine it was built for."""
 
     detector: Detector
     scoped: ScopedDetectors
     plugins: Plugins
     propagator: Propagator | None
+    filters: Filters
+
+    def lent_to(self, config: Config) -> DetectionParts | None:
+        """These parts for an engine of the same `detection_key`, or None when the detector
+        does not look for a type the engine reports. The detector, and its cache, are shared
+        whatever the engine's filters (it passes them to each call); scoped recognizers and
+        plug-ins apply the threshold themselves, so other filters get their own (rare, and
+        small beside the detector)."""
+        filters = Filters.of(config.detection)
+        if not self.detector.unscanned <= filters.skipped:
+            return None
+        if filters == self.filters:
+            return self
+        custom = [r for r in config.custom_recognizers() if r.scoped]
+        return replace(
+            self,
+            scoped=ScopedDetectors(custom, config.detection, config.limits),
+            plugins=Plugins(config.python_recognizers(), config.detection, config.limits),
+            filters=filters,
+        )
 
     @staticmethod
-    def build(config: Config, recognizers: Sequence[PatternRecognizer] | None) -> DetectionParts:
+    def build(
+        config: Config, recognizers: Sequence[PatternRecognizer] | None, finds_skipped: bool
+    ) -> DetectionParts:
         detection = config.detection
         ner = None
         if detection.ner.enabled:
@@ -59,6 +85,7 @@ class DetectionParts:
             config.limits,
             ner,
             proper_nouns if detection.proper_nouns else None,
+            finds_skipped=finds_skipped,
         )
         propagator = None
         if detection.propagate:
@@ -68,4 +95,5 @@ class DetectionParts:
             ScopedDetectors([r for r in custom if r.scoped], detection, config.limits),
             Plugins(config.python_recognizers(), detection, config.limits),
             propagator,
+            Filters.of(detection),
         )

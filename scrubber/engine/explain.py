@@ -209,7 +209,12 @@ class _Seen:
         )
         scanned, lowered = norm.text, norm.text.lower()
         has_digit = any("0" <= c <= "9" for c in scanned)
-        chosen = list(self.detector._prefilter.candidates(scanned, lowered, has_digit))
+        skipped = self.engine.config.detection.skip_entities  # told by `_left_out` below
+        chosen = [
+            r
+            for r in self.detector._prefilter.candidates(scanned, lowered, has_digit)
+            if r.entity_type not in skipped
+        ]
         chosen += self.engine._scoped.recognizers_for(path, is_json)
         for recognizer in chosen:
             self._one_recognizer(recognizer, path, text, norm)
@@ -310,6 +315,8 @@ class _Seen:
         if c.score < config.score_threshold:
             c.reason = "below_threshold"
             c.detail = f"score {c.score:.2f} < detection.score_threshold {config.score_threshold}"
+        elif c.entity_type in config.skip_entities:
+            c.reason, c.detail = "skipped_entity", f"{c.entity_type} is in detection.skip_entities"
         elif c.text in config.allow_list:
             c.reason, c.detail = "allow_list", "on detection.allow_list"
         elif any(s <= finding.start and finding.end <= e for s, e in protected):

@@ -104,12 +104,16 @@ class Scrubber:
         recognizers: Sequence[PatternRecognizer] | None = None,
         token_sink: TokenSink | None = None,
         detection_of: Scrubber | None = None,
+        finds_skipped: bool = False,
     ) -> None:
         """`token_sink` takes the `vault` operator's values (the command that needs a vault
         opens it: `scrubber.vault.recorder.scrubber_for`); it is flushed once per batch.
-        `detection_of`: an engine whose detection settings (`detection_key`) equal this
-        config's lends its detector, and with it the cache of every string it has scanned (a
-        shadow policy that only changes operators then costs no second detection)."""
+        `detection_of`: an engine whose detection settings (`detection_key`: all but the score
+        threshold and skipped types, which each engine applies itself) equal this config's
+        lends its detector, and with it the cache of every string it has scanned (a shadow
+        policy that changes only operators or those filters then costs no second detection),
+        if it looks for every type this one reports: `finds_skipped` builds a detector that
+        does (a shadow's, to lend to engines that skip fewer: `Detector`)."""
         self.config = config
         self.config_hash = config.digest()
         self.detection_key = detection_key(config)
@@ -118,10 +122,11 @@ class Scrubber:
         detection = config.detection
         self._warm = False
         self._detection: DetectionParts
+        lent = None
         if detection_of is not None and detection_of.detection_key == self.detection_key:
-            self._detection, self._warm = detection_of._detection, detection_of._warm
-        else:
-            self._detection = DetectionParts.build(config, recognizers)
+            lent = detection_of._detection.lent_to(config)
+            self._warm = detection_of._warm and lent is not None
+        self._detection = lent or DetectionParts.build(config, recognizers, finds_skipped)
         self.detector, self._scoped = self._detection.detector, self._detection.scoped
         self.plugins, self._propagator = self._detection.plugins, self._detection.propagator
         self._wanted = frozenset(detection.entities)
@@ -209,7 +214,7 @@ class Scrubber:
             if record.parsed is not None and record.parsed.document is not None
             for slot in key_slots(record.parsed.document, depth, record)
         ]
-        renamed, failed = scrub_keys(slots, self.detector.detect_batch, policy)
+        renamed, failed = scrub_keys(slots, self._detect, policy)
         for slot, replacements in renamed:
             record = slot.owner
             record.report(replacements)
@@ -231,9 +236,7 @@ class Scrubber:
                     self._collect(record, items, owners)
                 except RecordRejected as rejected:
                     record.reason = rejected.reason
-        for (record, target, offset), found in zip(
-            owners, self.detector.detect_batch(items), strict=True
-        ):
+        for (record, target, offset), found in zip(owners, self._detect(items), strict=True):
             if record.reason is not None:
                 continue
             if isinstance(found, Reason):
@@ -256,6 +259,9 @@ class Scrubber:
                     propagator.propagate(record.targets, record.key_values)
                 if record.key_window is not None:
                     _add_key_body(record, record.key_window)
+
+    def _detect(self, items: Sequence[TextItem]) -> list[list[Finding] | Reason]:
+        return self.detector.detect_batch(items, self._detection.filters)
 
     def _collect(self, record: _Pending, items: list[TextItem], owners: list[_Owner]) -> None:
         parsed = record.parsed

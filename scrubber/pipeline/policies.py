@@ -254,9 +254,16 @@ class Engines:
         lender = self._by_detection.get(key)
         if lender is None and self._lender is not None and self._lender.detection_key == key:
             lender = self._lender
-        engine = Scrubber(config, environ=self._environ, token_sink=sink, detection_of=lender)
+        # A shadow's own detector finds skipped types too, so that the engines built after it
+        # (other candidates; the live one, built after its route's shadows) borrow it even if
+        # they skip fewer types than it does.
+        engine = Scrubber(
+            config, environ=self._environ, token_sink=sink, detection_of=lender,
+            finds_skipped=shadow,
+        )  # fmt: skip
         engine.warm_up(freeze=self._freeze)
-        self._by_detection.setdefault(engine.detection_key, engine)
+        if lender is None or engine.detector is not lender.detector:
+            self._by_detection[key] = engine  # it finds what the one it could not borrow did not
         return engine
 
     def built(self) -> None:
