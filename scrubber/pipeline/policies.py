@@ -108,6 +108,8 @@ class RoutePolicy:
             failed = RecordResult("", Outcome.QUARANTINED, Reason.DETECTION_ERROR)
             return shape(self.route, record, replace(scrubbed, result=failed), quarantine,
                          self.config_hash)  # fmt: skip
+        if value is output.value:  # handed back as it came (not generalized): nothing to copy
+            return one
         return replace(one, outputs=(replace(output, value=value), *one.outputs[1:]))
 
 
