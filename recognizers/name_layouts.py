@@ -30,7 +30,13 @@ _LINE_TURN = re.compile(r"^[ \t>]*([^\W\d_]+(?:[-'’][^\W\d_]+)*):[ \t]+[\"“]
 _CONJUNCTIONS = frozenset({"and", "or", "und", "et", "y"})
 _JOINERS = frozenset({", ", " and ", ", and ", " or ", " & ", " und ", " et ", " y "})
 _LINE_LEAD = " \t>*-•"
-_INITIAL_RUN = re.compile(r"(?<![\w.])([^\W\d_]{2,}) ([b-hj-z])\.? ([^\W\d_]{2,})(?![\w])")
+_INITIALS = frozenset("bcdefghjklmnopqrstuvwxyz")  # not `a` or `i`: words
+
+
+def _name_end(token: Token) -> int:
+    """Where the name in a token ends: before a possessive (`samoylova's`), which later
+    mentions do not repeat."""
+    return token.end - 2 if token.word.lowered.endswith(("'s", "’s")) else token.end
 
 
 def _name_alone(word: Word) -> bool:
@@ -48,9 +54,8 @@ def _speaker(word: Word) -> bool:
 def speaker_turns(text: str, describe: Describe) -> list[Span]:
     """Speakers of quotes glued to the colon, and of transcripts with two turns or more."""
     found: list[Span] = []
-    if ":" not in text:
-        return found
-    for match in _GLUED_TURN.finditer(text):
+    glued = ':"' in text or ":“" in text
+    for match in _GLUED_TURN.finditer(text) if glued else ():
         word = describe(match.group(1))
         if not word.english and len(word.bare) >= 3:
             found.append(match.span(1))
@@ -77,7 +82,7 @@ def listed_names(text: str, tokens: list[Token], names: list[Span]) -> list[Span
             )
             if same_case:
                 is_name[candidate] = True
-                found.append((tokens[candidate].start, tokens[candidate].end))
+                found.append((tokens[candidate].start, _name_end(tokens[candidate])))
     return found
 
 
@@ -122,14 +127,15 @@ def _is_name_line(line: str, words: list[Token]) -> bool:
     return all(w.letter or (w.capitalised and _name_alone(w)) for w in rest) and not rest[-1].letter
 
 
-def initial_runs(text: str, describe: Describe) -> list[Span]:
+def initial_runs(text: str, tokens: list[Token]) -> list[Span]:
     """`given m. surname` in lower-case text: two name-like words around a middle initial."""
     found: list[Span] = []
-    for match in _INITIAL_RUN.finditer(text):
-        first, last = describe(match.group(1)), describe(match.group(3))
-        if not (_name_alone(first) and _name_alone(last)):
+    for i in range(1, len(tokens) - 1):
+        initial = tokens[i]
+        if len(initial.word.bare) != 1 or initial.word.text[0] not in _INITIALS:
             continue
-        if first.english and last.english and not (first.given or last.surname):
-            continue
-        found.append((match.start(1), match.end(3)))
+        first, last = tokens[i - 1], tokens[i + 1]
+        spaced = text[first.end : initial.start] == text[initial.end : last.start] == " "
+        if spaced and _name_alone(first.word) and _name_alone(last.word):
+            found.append((first.start, _name_end(last)))
     return found

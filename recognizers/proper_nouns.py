@@ -170,8 +170,9 @@ class ProperNounRecognizer:
         (`recognizers/name_layouts.py`)."""
         describe = self._vocabulary.word
         spans = speaker_turns(text, describe) + name_lines(text, tokens)
-        if _lowercase_style(text):
-            spans += initial_runs(text, describe)
+        initials = initial_runs(text, tokens)
+        if initials and _lowercase_style(text):
+            spans += initials
         people = [(f.start, f.end) for f in found if f.entity_type == "PERSON"] + spans
         spans += listed_names(text, tokens, people)
         return [self._finding(start, end, "PERSON") for start, end in spans]
@@ -200,8 +201,9 @@ class ProperNounRecognizer:
     ) -> list[tuple[int, int]]:
         """Spans of `text` that NER should read: around capitalised words this pass cannot decide.
 
-        In prose, that is a capitalised English word mid-sentence (`Smith`, `Hope`) or one the
-        census knows at a sentence start (`James`, `Maria`); in logs, an un-English capitalised word outside a census run.
+        In prose, that is a capitalised English word mid-sentence (`Smith`, `Hope`) or a given
+        name at a sentence start (`James`, `Maria`); in logs, an un-English capitalised word
+        outside a census run.
         Everything else the lexical pass has already decided, so NER reads only a few words.
         """
         windows: list[tuple[int, int]] = []

@@ -54,7 +54,7 @@ _MODERN_WORDS = frozenset(
     kerberos ldap ssl tls ssh cpu gpu bios config configs dentry inode init inited async sync
     admin sysadmin devops webhook webhooks repo repos namespace daemon daemons cron tmp
     jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun
-    bye info fax tel faq
+    bye info fax tel faq debug
     monday tuesday wednesday thursday friday saturday sunday january february march april may
     june july august september october november december
     """.split()
@@ -269,25 +269,52 @@ def _letters(case: Callable[[str], bool]) -> str:
     return re.escape("".join(c for r in ranges for c in map(chr, r) if c.isalpha() and case(c)))
 
 
-_UPPER, _LOWER = _letters(str.isupper), _letters(str.islower)
-_CAPITALISED_WORD = re.compile(rf"(?:^|[\s\"'(>])[{_UPPER}][{_LOWER}]+")
-# Chat written without capitals: four or more lower-case words in a row (`i'm from kiel`,
-# `mika: "who are you?"`).
-_LOWERCASE_WORDS = re.compile(rf"(?:^|\s)[{_LOWER}]+(?:[\s,'’:\"]+[{_LOWER}]+){{3,}}")
-# A word in capitals (`HARSTAD`) beside a lower-case one: a shouted name in a sentence.
-_SHOUTED_WORD = re.compile(rf"(?:^|\s)[{_UPPER}]{{4,}}(?=[\s,.!?;:]|$)")
-_LOWERCASE_WORD = re.compile(rf"(?:^|\s)[{_LOWER}][{_LOWER}'’]+[\s,.!?;:\"]")
+@dataclass(frozen=True, slots=True)
+class _Shapes:
+    """The gate's patterns over one alphabet (ASCII texts get the small, faster classes)."""
+
+    capitalised_word: re.Pattern[str]
+    lowercase_words: re.Pattern[str]
+    shouted_word: re.Pattern[str]
+    lowercase_word: re.Pattern[str]
+
+    @staticmethod
+    def of(upper: str, lower: str) -> _Shapes:
+        return _Shapes(
+            re.compile(rf"(?:^|[\s\"'(>])[{upper}][{lower}]+"),
+            # Chat written without capitals: four or more lower-case words in a row (`i'm from
+            # kiel`, `mika: "who are you?"`).
+            re.compile(rf"(?:^|\s)[{lower}]+(?:[\s,'’:\"]+[{lower}]+){{3,}}"),
+            # A word in capitals (`HARSTAD`) beside a lower-case one: a shouted name, unless it
+            # is an English word (`INFO`, `DEBUG`, `ALERT` open log lines).
+            re.compile(rf"(?:^|\s)([{upper}]{{4,}})(?=[\s,.!?;:]|$)"),
+            re.compile(rf"(?:^|\s)[{lower}][{lower}'’]+[\s,.!?;:\"]"),
+        )
+
+
+_ASCII_SHAPES = _Shapes.of("A-Z", "a-z")
+_SHAPES = _Shapes.of(_letters(str.isupper), _letters(str.islower))
 
 
 def may_hold_names(text: str) -> bool:
     """A cheap test: could this string hold a person's name or a place? A capitalised word in
     any cased script, a run of lower-case words (chat is often written that way), or a word in
-    capitals among lower-case words. Identifiers, numbers, timestamps and enums rarely read so."""
+    capitals that is no English word among lower-case words. Identifiers, numbers, timestamps
+    and enums rarely read so."""
     if len(text) < 3 or " " not in text.strip():
         return False
-    if _CAPITALISED_WORD.search(text) or _LOWERCASE_WORDS.search(text):
+    shapes = _ASCII_SHAPES if text.isascii() else _SHAPES
+    if shapes.capitalised_word.search(text) or shapes.lowercase_words.search(text):
         return True
-    return _SHOUTED_WORD.search(text) is not None and _LOWERCASE_WORD.search(text) is not None
+    shouted = (m.group(1).lower() for m in shapes.shouted_word.finditer(text))
+    if not any(not _gate_vocabulary().is_english(word) for word in shouted):
+        return False
+    return shapes.lowercase_word.search(text) is not None
+
+
+@cache
+def _gate_vocabulary() -> Vocabulary:
+    return Vocabulary()
 
 
 _CODE_CHARS = "=[]{}<|/\\_@#$%^*~`"

@@ -108,6 +108,8 @@ def test_a_capitalised_word_of_any_cased_script_is_read(name: str) -> None:
         "ab",
         "single_token_without_spaces",
         "ÖSTERSKÄR",
+        "2024-01-01T00:00:00Z DEBUG cache hit ratio=0.5 keys=3",  # log levels are words
+        "ALERT exited abnormally with [1]",
     ],
 )
 def test_identifiers_numbers_and_lone_words_are_not_read(text: str) -> None:
@@ -212,6 +214,11 @@ def test_lines_of_words_are_not_name_lines(text: str) -> None:
 def test_a_middle_initial_in_lower_case_text(name: str, initial: str, dot: bool) -> None:
     full = f"{name} {initial}{'.' if dot else ''} kristensen"
     assert full in _people(f"the {full} version was recorded in one take")
+
+
+def test_a_possessive_is_not_part_of_the_name() -> None:
+    text = "the verses from eric g. kristensen's tales, and early kristensen too"
+    assert "eric g. kristensen" in _people(text)
 
 
 @pytest.mark.parametrize(
