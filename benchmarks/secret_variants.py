@@ -423,7 +423,7 @@ def _look_alikes(g: Gen) -> dict[str, Callable[[], str]]:
         ),
         # Time- and name-based UUIDs under a token's key: identifiers, not credentials.
         "uuid_v1_token": lambda: f'"{g.pick(("auth_token", "token", "api_key"))}": "{g.uuid(1)}"',
-        "uuid_name_based": lambda: f"access_token={g.uuid(g.pick((3, 5)))} status=ok",
+        "uuid_from_name": lambda: f"access_token={g.uuid(g.pick((3, 5)))} status=ok",
         # A quoted message after a password key.
         "message_negation_yaml": lambda: (
             f'password: "{g.pick(NEGATIONS)} {g.pick(("match", "work", "expire", "change"))}"'
