@@ -9,7 +9,9 @@ The word lists say what a word may be; the layout around it often says what it i
   Brown`, `leonti, terrence, pamela`); conjuncts share their kind;
 - the name line of an address block or signature: a line of two to four words, the first a given
   name, the rest census names, initials or no English words (`>Fletcher Hill`);
-- a middle initial in lower-case text: `emidio p lombardo`, `hyuuma t. maida`.
+- a middle initial in lower-case text: `emidio p lombardo`, `hyuuma t. maida`;
+- after a naming phrase (`this is`, `dear`, `call me`), a word that can be a name: not `the`,
+  `customer` or `tomorrow`.
 Each rule only reads tokens the proper-noun pass has already described (`recognizers.words`).
 """
 
@@ -49,6 +51,14 @@ def _name_alone(word: Word) -> bool:
 def _speaker(word: Word) -> bool:
     """A speaker's name: no English word, or a given name that is not also a frequent word."""
     return len(word.bare) >= 3 and (not word.english or (word.given and word.evidence))
+
+
+def named(word: Word) -> bool:
+    """Can the word after a naming phrase be the name? Not `the`, `customer` or `tomorrow` (`This
+    is the plan`, `Dear customer`, `Call me tomorrow`): name-like, or a capitalised census name."""
+    if word.bare in STOP_WORDS_AND_I:
+        return False
+    return word.evidence or (word.capitalised and (word.given or word.surname))
 
 
 def speaker_turns(text: str, describe: Describe) -> list[Span]:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from recognizers.base import Finding
-from recognizers.name_layouts import initial_runs, listed_names, name_lines, speaker_turns
+from recognizers.name_layouts import initial_runs, listed_names, name_lines, named, speaker_turns
 from recognizers.places import COUNTRIES, MULTI_WORD_COUNTRIES
 from recognizers.words import STOP_WORDS_AND_I, Keywords, Token, Vocabulary, Word, prose_shaped
 
@@ -98,12 +98,10 @@ class Analysis:
     ner_windows: list[tuple[int, int]]
 
 
-def _named(word: Word) -> bool:
-    """Can the word after a naming phrase be the name? Not `the`, `customer` or `tomorrow` (`This
-    is the plan`, `Dear customer`, `Call me tomorrow`): name-like, or a capitalised census name."""
-    if word.bare in STOP_WORDS_AND_I:
-        return False
-    return word.evidence or (word.capitalised and (word.given or word.surname))
+def _shouted_place(word: Word) -> bool:
+    """A word in capitals after a place cue (`in NAANTALI`), but not an acronym (`in EMEA`, `to
+    HDFS`, ASCII and short): a known city, five letters or more, or another script (`ΚΑΤΩ`)."""
+    return word.text.isupper() and (len(word.bare) >= 5 or word.city or not word.bare.isascii())
 
 
 def _evidence(token: Token) -> bool:
@@ -358,7 +356,7 @@ class ProperNounRecognizer:
                 lowercase_style or word.capitalised or not word.english
             )
             after_naming = (
-                bool(naming) and _named(word) and _phrase_before(text, token.start, _NAMING, naming)
+                bool(naming) and named(word) and _phrase_before(text, token.start, _NAMING, naming)
             ) or (
                 bool(reporting)
                 and not word.english
@@ -373,7 +371,7 @@ class ProperNounRecognizer:
                 previous in _PLACE_CUES
                 and (not word.english or self._opens_place_name(tokens, index))
                 and len(word.bare) > 2
-                and (lowercase_style or word.text.isupper())
+                and (lowercase_style or _shouted_place(word))
             ):
                 found.append(
                     self._finding(token.start, self._extend_place(tokens, index), "LOCATION")
@@ -411,7 +409,7 @@ class ProperNounRecognizer:
         naming = _NAMING_WORDS.spans(text)
         found: list[Finding] = []
         for index, token in enumerate(tokens):
-            if _named(token.word) and _phrase_before(text, token.start, _SENTENCE_NAMING, naming):
+            if named(token.word) and _phrase_before(text, token.start, _SENTENCE_NAMING, naming):
                 found.append(self._finding(token.start, self._extend_name(tokens, index), "PERSON"))
         return found
 

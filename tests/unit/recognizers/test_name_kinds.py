@@ -273,3 +273,18 @@ def test_an_english_word_opening_a_sentence_is_not_sent_to_the_model() -> None:
         assert (
             RECOGNIZER.analyse(f"{word} called me yesterday about the invoice.").ner_windows == []
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("revenue grew in EMEA and APAC last year", set()),  # acronyms after a place cue
+        ("data written to HDFS by the nightly job", set()),
+        ("I flew to OSLO and then to NAANTALI on Monday.", {"OSLO", "NAANTALI"}),
+    ],
+)
+def test_a_word_in_capitals_after_a_place_cue_is_a_place_unless_an_acronym(
+    text: str, places: set[str]
+) -> None:
+    found = RECOGNIZER.analyse(text).findings
+    assert {text[f.start : f.end] for f in found if f.entity_type == "LOCATION"} == places
