@@ -6,8 +6,10 @@ records on every run and in every replica) exactly as the live policy does (valu
 headers: `records.scrub_parts`, `records.shape`), and the metrics say what each would have done:
 its replacements by entity type and operator (as `scrubber_entities_total` counts the live
 ones), the records it would quarantine and why, and the records whose output (topic, key, value)
-would differ from the live one. The cost is the candidates' engine time on the sample: about
-`sample_rate` x candidates x the live scrub time (`scrubber_shadow_seconds_total`). A candidate
+would differ from the live one. The cost is the candidates' engine time on the sample
+(`scrubber_shadow_seconds_total`): about `sample_rate` x candidates x the live scrub time, or a
+third of that for a candidate that borrows the live detector (one that changes only operators,
+field rules, the score threshold or skipped types: `policies.Engines`). A candidate
 that fails is logged and skipped; the live records are already out and never wait on it.
 Private keys logged line by line are not followed across a shadow's sample (no key-block state).
 """
