@@ -10,12 +10,17 @@ the parent serves `--metrics-port` and, on every request, asks every worker in t
   with a `worker="<index>"` label, the parent's own without one (see `PER_PROCESS`). The build
   info is the workers' (a reload changes their config hash), the parent's only before any
   worker reports.
+  A worker that died (and was forked again by the supervisor) leaves its counters as last
+  scraped in the sums, so a total never goes backwards (Prometheus would read a drop as a
+  reset and count the survivors' whole totals again); what it counted after its last scrape is
+  not there.
 - /healthz: 200 while every worker process lives and every worker's loop is turning.
 - /readyz: 200 once every worker is ready (engine loaded, partitions assigned, broker reachable).
 """
 
 from __future__ import annotations
 
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
@@ -30,7 +35,6 @@ from scrubber.metrics_common import add_build_info, add_process_metrics
 from scrubber.pipeline.metrics import Answer, serve, status_answer
 
 ASK_TIMEOUT_SECONDS = 2.0
-Ports = Callable[[], dict[int, int]]  # worker index -> its loopback port
 # Families that describe one OS process. Summed they would lie: N workers' process_max_fds is
 # not N times the limit, nor is a sum of start times a time, and a sum hides the one worker
 # that leaks. So every process keeps its own series: a worker's labelled `worker="<index>"`,
@@ -84,6 +88,66 @@ def merge(expositions: Iterable[Exposition]) -> list[Metric]:
     return list(merged.values())
 
 
+MONOTONIC = ("counter", "histogram", "summary")
+
+
+class WorkerBoard:
+    """What the parent knows of its workers: each one's loopback port while it lives, its last
+    scraped metrics, and the counters of the workers that died (`retired`)."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self._ports: dict[int, int] = {}
+        self._alive: set[int] = set()
+        self._last: dict[int, str] = {}
+        self._retired: list[Exposition] = []
+        self._lock = threading.Lock()
+
+    def heard(self, what: str, index: int, value: int) -> None:
+        """An event of `supervisor.Event`: ("port", i, port), ("exited", i, code),
+        ("restarted", i, pid)."""
+        with self._lock:
+            if what == "port":
+                self._ports[index] = value
+                self._alive.add(index)
+            elif what == "restarted":
+                self._alive.add(index)
+            elif what == "exited":
+                self._alive.discard(index)
+                self._ports.pop(index, None)
+                if (last := self._last.pop(index, None)) is not None:
+                    self._retired = [(None, _monotonic_part(last, *self._retired))]
+
+    def ports(self) -> dict[int, int]:
+        with self._lock:
+            return dict(self._ports)
+
+    def all_alive(self) -> bool:
+        with self._lock:
+            return len(self._alive) == self.expected
+
+    def scraped(self, index: int, text: str) -> None:
+        with self._lock:
+            if index in self._ports:
+                self._last[index] = text
+
+    def retired(self) -> list[Exposition]:
+        with self._lock:
+            return list(self._retired)
+
+
+def _monotonic_part(text: str, *more: Exposition) -> str:
+    """The counters, histograms and summaries of `text` (without `_created` times, which
+    describe a process), summed with those of `more`."""
+    families = [f for f in text_string_to_metric_families(text) if f.type in MONOTONIC]
+    kept = []
+    for family in families:
+        family.samples = [s for s in family.samples if not s.name.endswith("_created")]
+        if not family.name.startswith(PER_PROCESS):
+            kept.append(family)
+    return exposition(merge([(None, exposition(kept).decode()), *more])).decode()
+
+
 class _Collected:
     def __init__(self, families: list[Metric]) -> None:
         self._families = families
@@ -116,8 +180,7 @@ def parent_registry(version: str, config_hash: str) -> CollectorRegistry:
 
 def serve_workers(
     port: int,
-    ports: Ports,
-    expected: int,
+    board: WorkerBoard,
     alive: Callable[[], bool],
     *,
     own: CollectorRegistry | None = None,
@@ -125,15 +188,19 @@ def serve_workers(
 ) -> ThreadingHTTPServer:
     """The parent's endpoint (see the module docstring); `own`: the parent's own series."""
 
+    expected = board.expected
+
     def answers(path: str) -> list[tuple[int, tuple[int, bytes] | None]]:
-        return [(i, ask(p, path)) for i, p in sorted(ports().items())]
+        return [(i, ask(p, path)) for i, p in sorted(board.ports().items())]
 
     def metrics() -> Answer:
         texts: list[Exposition] = [
             (str(i), a[1].decode()) for i, a in answers("/metrics") if a is not None and a[0] == 200
         ]
+        for index, text in texts:
+            board.scraped(int(index or 0), text)
         mine: list[Exposition] = [] if own is None else [(None, _own(own, bool(texts)))]
-        families = [*merge([*texts, *mine]), _workers_gauge(len(texts), expected)]
+        families = [*merge([*texts, *board.retired(), *mine]), _workers_gauge(len(texts), expected)]
         return 200, exposition(families), CONTENT_TYPE_LATEST
 
     def healthz() -> Answer:

@@ -1,14 +1,15 @@
 """`scrubber run`: one pipeline per worker process, signals, the metrics endpoint, exit codes.
 
-With `--workers N` the parent spawns N processes that join one consumer group. Each worker
+With `--workers N` the parent forks a supervisor, which forks N workers that join one consumer
+group and forks again at once any worker killed by a signal (`supervisor`). Each worker
 serves its endpoint on a loopback port of its own and reports it to the parent, which serves the
 one endpoint of the process on `metrics_port`: /metrics summed over the workers (process
 metrics kept per process, labelled by worker), /healthz and /readyz over all of them
 (`aggregate`). With one worker, that worker serves `metrics_port` itself. Every worker logs at
 `log_level`. SIGTERM or SIGINT asks every worker to stop polling, finish its in-flight batch,
-flush, commit and exit 0 within the grace period. SIGHUP (forwarded by the parent to every
-worker) reloads the policy, as a change of the config file does (`reload`): each worker swaps at
-its own next batch.
+flush, commit and exit 0 within the grace period. SIGHUP (passed on by the parent and the
+supervisor to every worker) reloads the policy, as a change of the config file does (`reload`):
+each worker swaps at its own next batch.
 
 Benchmarks only: with SCRUBBER_BENCH_PASSTHROUGH=unscrubbed in the environment the engine is
 replaced by a pass-through, so the same pipeline measures what Kafka alone costs. Records then go
@@ -19,11 +20,9 @@ from __future__ import annotations
 
 import faulthandler
 import os
-import queue
 import signal
 import threading
 from collections.abc import Sequence
-from multiprocessing.queues import Queue
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -33,11 +32,13 @@ from scrubber.config import load_config
 from scrubber.errors import ConfigError
 from scrubber.log import LogFormat, configure_logging, get_logger
 from scrubber.models import Format, Outcome, RecordResult
+from scrubber.pipeline.supervisor import Events, Supervisor, stop_when_parent_dies
 from scrubber.vault.recorder import shared_engine, worker_context
 
 if TYPE_CHECKING:
     from scrubber.engine.key_blocks import Window
     from scrubber.engine.scrub import Scrubber
+    from scrubber.pipeline.aggregate import WorkerBoard
 
 log = get_logger("scrubber.run")
 PASSTHROUGH_ENV = "SCRUBBER_BENCH_PASSTHROUGH"
@@ -83,7 +84,7 @@ def run_worker(
     log_format: LogFormat,
     *,
     log_level: str = "info",
-    report: Queue[tuple[int, int]] | None = None,
+    report: Events | None = None,
 ) -> int:
     """One worker. `report` given (a child of `run`): serve on a loopback port the OS picks and
     put `(index, port)` on it; else serve `metrics_port` on every interface."""
@@ -97,6 +98,8 @@ def run_worker(
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     stop = threading.Event()
     _stop_on_signals(stop)
+    if report is not None:  # a child of the supervisor: stop if it dies
+        stop_when_parent_dies()
     hangups: list[int] = []  # a SIGHUP while the engines load is a reload once they are built
     signal.signal(signal.SIGHUP, lambda signum, _frame: hangups.append(signum))
     config = load_config(config_path)
@@ -106,7 +109,7 @@ def run_worker(
     else:
         server = serve_metrics(metrics, 0, host="127.0.0.1")
         metrics_port = server.server_address[1]
-        report.put((index, metrics_port))
+        report.put(("port", index, metrics_port))
     engines = None
     if os.environ.get(PASSTHROUGH_ENV) == PASSTHROUGH_VALUE:
         log.warning("passthrough_records_not_scrubbed", env=PASSTHROUGH_ENV)
@@ -137,14 +140,10 @@ def run_worker(
 
 
 def _child(
-    config_path: Path | None,
-    index: int,
-    log_format: LogFormat,
-    log_level: str,
-    report: Queue[tuple[int, int]],
+    index: int, events: Events, config_path: Path | None, log_format: LogFormat, log_level: str
 ) -> None:
     raise SystemExit(
-        run_worker(config_path, index, 0, log_format, log_level=log_level, report=report)
+        run_worker(config_path, index, 0, log_format, log_level=log_level, report=events)
     )
 
 
@@ -163,60 +162,55 @@ def run(
         )
     if workers <= 1:
         return run_worker(config_path, 0, metrics_port, log_format, log_level=log_level)
-    from scrubber.pipeline.aggregate import parent_registry, serve_workers
+    from scrubber.pipeline.aggregate import WorkerBoard, parent_registry, serve_workers
 
     # The model and word lists loaded here are shared by the workers forked below (no thread
     # may run yet: the metrics server starts after them). Each builds its own engines on them.
     global _shared  # noqa: PLW0603  # inherited by the workers forked below
     if os.environ.get(PASSTHROUGH_ENV) != PASSTHROUGH_VALUE:
         _shared = shared_engine(config)
-    parent = os.getpid()
     context = worker_context()
-    reports: Queue[tuple[int, int]] = context.Queue()
-    children = [
-        context.Process(
-            target=_child, args=(config_path, i, log_format, log_level, reports), name=f"worker-{i}"
-        )
-        for i in range(workers)
-    ]
+    events: Events = context.SimpleQueue()
+    supervisor = context.Process(
+        target=_supervise,
+        args=(workers, events, config_path, log_format, log_level),
+        name="supervisor",
+    )
+    parent = os.getpid()
 
     def forward(signum: int, _frame: FrameType | None) -> None:
-        if os.getpid() != parent:  # a forked worker before it installed its own handlers
-            return
-        for child in children:
-            if child.pid is not None and child.is_alive():
-                os.kill(child.pid, signum)
+        if os.getpid() == parent and supervisor.pid is not None and supervisor.is_alive():
+            os.kill(supervisor.pid, signum)  # it passes the signal on to every worker
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # SIGHUP: each reloads
         signal.signal(signum, forward)
-    for child in children:
-        child.start()
-    ports: dict[int, int] = {}
+    supervisor.start()
+    board = WorkerBoard(workers)
     server = serve_workers(
-        metrics_port, lambda: dict(ports), workers, lambda: all(c.is_alive() for c in children),
+        metrics_port, board, lambda: supervisor.is_alive() and board.all_alive(),
         own=parent_registry(__version__, config.digest()),
     )  # fmt: skip
-    done = threading.Event()
     threading.Thread(
-        target=_collect_ports, args=(reports, ports, done), name="worker-ports", daemon=True
+        target=_follow, args=(events, board), name="worker-events", daemon=True
     ).start()
-    for child in children:
-        child.join()
-    done.set()
+    supervisor.join()
     server.shutdown()
     server.server_close()
-    codes = [child.exitcode or 0 for child in children]
-    log.info("workers_stopped", exit_codes=codes)
-    return max(codes, key=abs)
+    code = supervisor.exitcode or 0
+    log.info("workers_stopped", exit_code=code)
+    return code
 
 
-def _collect_ports(
-    reports: Queue[tuple[int, int]], ports: dict[int, int], done: threading.Event
+def _supervise(
+    workers: int, events: Events, config_path: Path | None, log_format: LogFormat, log_level: str
 ) -> None:
-    """Each worker's loopback port, as it reports it (once, after it started)."""
-    while not done.is_set():
-        try:
-            index, port = reports.get(timeout=0.5)
-        except queue.Empty:
-            continue
-        ports[index] = port
+    args = (config_path, log_format, log_level)
+    raise SystemExit(Supervisor(workers, _child, args, events).run())
+
+
+def _follow(events: Events, board: WorkerBoard) -> None:
+    """What the workers and their supervisor report: ports as workers start, exits, restarts
+    (a daemon thread: it blocks on the queue until the process ends)."""
+    while True:
+        what, index, value = events.get()
+        board.heard(what, index, value)

@@ -474,14 +474,25 @@ class ScrubberProcess:
         self._log.close()
 
     def kill(self) -> None:
-        """kill -9: no flush, no commit. With --workers N, the children go too."""
-        children = _children_of(self.process.pid)
+        """kill -9: no flush, no commit. With --workers N, the supervisor and workers go too
+        (as in a container, where they die with its first process)."""
+        children = _descendants_of(self.process.pid)
         self.process.kill()
         for pid in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         self.process.wait(30)
         self._log.close()
+
+
+def workers_of(process: ScrubberProcess) -> list[int]:
+    """The worker processes of `run --workers N`: the children of its supervisor."""
+    return [w for s in _children_of(process.process.pid) for w in _children_of(s)]
+
+
+def _descendants_of(pid: int) -> list[int]:
+    children = _children_of(pid)
+    return [*children, *(d for c in children for d in _descendants_of(c))]
 
 
 def _children_of(pid: int) -> list[int]:

@@ -38,6 +38,7 @@ from tests.integration.conftest import (
     pipeline_config,
     seq_of,
     tally,
+    workers_of,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -483,3 +484,76 @@ def test_a_restarted_worker_takes_its_partitions_back_at_once(
     assert ready_at - joined_at <= 3.0
     assert first_out - joined_at <= 3.0
     assert last_out - killed_at < SESSION_MS / 1000
+
+
+@pytest.mark.parametrize("exactly_once", [False, True], ids=["at-least-once", "exactly-once"])
+def test_kill_9_of_one_of_two_workers_and_its_partitions_resume_within_3s(
+    kafka: Kafka, scrubbers: Start, exactly_once: bool
+) -> None:
+    """`run --workers 2`, records arriving steadily on four partitions; one worker is killed
+    with -9. Its supervisor forks it again at once from the loaded engine (no model to load),
+    under its index (same group.instance.id, same transactional id): the broker gives it its
+    partitions back when it joins, and their output resumes within 3 s of the kill. The process
+    never exits, nothing is lost, the summed counters never go backwards."""
+    count, partitions = 8_000, 4
+    stem = "refork-eos" if exactly_once else "refork"
+    source, _, _ = _topics(kafka, stem, partitions)
+    output = kafka.topic(
+        f"{stem}-out-appended", partitions, {"message.timestamp.type": "LogAppendTime"}
+    )
+    quarantine = kafka.topic(f"{stem}-q")
+    config = _config(
+        kafka, source, output, quarantine, pipeline={"exactly_once": exactly_once},
+        kafka_settings={"session.timeout.ms": SESSION_MS},
+    )  # fmt: skip
+    pod = scrubbers(config, name=stem, instance=f"{stem}-pod", workers=2)
+    pod.wait_ready()
+    values = [t.encode() for t in mixed_corpus(count, seed=808)]
+    producer = _produce_steadily(kafka, source, values, partitions, per_second=400)
+    _wait_for_output(kafka, output, count // 4, pod)
+    before = pod.metric("scrubber_records_in_total")
+    workers = workers_of(pod)
+    assert len(workers) == 2, workers
+    os.kill(workers[1], signal.SIGKILL)
+    killed_at = time.time()
+    producer.join(120)
+    kafka.wait_committed(config["kafka"]["group_id"], source, alive=pod.assert_alive)
+    after = pod.metric("scrubber_records_in_total")
+    assert after >= before
+    assert pod.readyz() == 200
+    assert "worker_killed_restarting" in pod.logs()
+    new_workers = workers_of(pod)
+    assert len(new_workers) == 2 and workers[1] not in new_workers
+    assert pod.terminate() == 0
+    seen = tally(kafka.read_all(output, read_committed=exactly_once))
+    _report(f"{stem}: kill -9 of one of two workers", seen, count)
+    _assert_clean(seen, count, pod)
+    if exactly_once:
+        assert seen.duplicates() == {}
+    # Every partition's output after the kill: its longest pause (the killed worker's
+    # partitions pause from the kill until the new worker's first batch is delivered).
+    pauses = _longest_pauses(kafka, output, partitions, killed_at)
+    print(f"\n{stem}: longest output pause per input partition after the kill: "
+          + ", ".join(f"p{p} {gap:.2f}s (ending {end - killed_at:.2f}s after it)"
+                      for p, (gap, end) in sorted(pauses.items())))  # fmt: skip
+    started = [json.loads(line)["timestamp"] for line in pod.logs().splitlines()
+               if '"event": "worker_started"' in line]  # fmt: skip
+    restarted_at = datetime.fromisoformat(max(started)).timestamp()
+    print(f"{stem}: the new worker subscribed {restarted_at - killed_at:.2f}s after the kill")
+    assert len(started) == 3
+    assert len(pauses) == partitions
+    assert max(gap for gap, _ in pauses.values()) <= 3.0
+
+
+def _longest_pauses(
+    kafka: Kafka, output: str, partitions: int, killed_at: float
+) -> dict[int, tuple[float, float]]:
+    """Per input partition, the longest gap between output records appended from just before
+    `killed_at` on, and when it ended."""
+    pauses: dict[int, tuple[float, float]] = {}
+    for partition, times in _appended_by_partition(kafka, output, partitions).items():
+        around = [t for t in times if t > killed_at - 0.5]
+        gaps = [(b - a, b) for a, b in itertools.pairwise(around)]
+        if gaps:
+            pauses[partition] = max(gaps)
+    return pauses

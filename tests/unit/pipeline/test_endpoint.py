@@ -12,7 +12,13 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from scrubber.pipeline import metrics as metrics_module
-from scrubber.pipeline.aggregate import exposition, merge, parent_registry, serve_workers
+from scrubber.pipeline.aggregate import (
+    WorkerBoard,
+    exposition,
+    merge,
+    parent_registry,
+    serve_workers,
+)
 from scrubber.pipeline.metrics import PipelineMetrics, serve_metrics
 from tests.integration.conftest import metric_value
 
@@ -77,7 +83,10 @@ def test_the_parent_sums_its_workers_and_is_ready_only_when_all_are() -> None:
         worker.partitions(i)  # worker 0 holds none
         worker.readiness.running = True
         worker.readiness.broker(True)
-    parent = serve_workers(0, lambda: ports, 2, lambda: True, host="127.0.0.1")
+    board = WorkerBoard(2)
+    for index, worker_port in ports.items():
+        board.heard("port", index, worker_port)
+    parent = serve_workers(0, board, lambda: True, host="127.0.0.1")
     port = parent.server_address[1]
     try:
         status, text = _get(port, "/metrics")
@@ -192,7 +201,7 @@ def test_one_worker_exports_its_own_process_metrics_and_every_fixed_series_from_
 
 def test_the_parent_exports_its_own_process_metrics_and_build_info_before_any_worker() -> None:
     parent = serve_workers(
-        0, dict, 2, lambda: True, own=parent_registry("1.0", "cafe"), host="127.0.0.1"
+        0, WorkerBoard(2), lambda: True, own=parent_registry("1.0", "cafe"), host="127.0.0.1"
     )
     try:
         status, text = _get(parent.server_address[1], "/metrics")
@@ -215,3 +224,37 @@ def test_a_worker_and_the_parent_with_the_same_build_info_give_one_series() -> N
         (("config_hash", "cafe"), ("version", "1.0")): 1
     }
     assert set(_samples(text, "process_open_fds")) == {(("worker", "0"),), ()}
+
+
+def test_a_dead_workers_counters_stay_in_the_sums_and_its_replacement_adds_to_them() -> None:
+    """kill -9 of a worker and its restart under the same index: the summed counters never go
+    backwards (Prometheus would take a drop for a reset), gauges are the live workers' only."""
+    first, replacement = PipelineMetrics("cafe", "1.0"), PipelineMetrics("cafe", "1.0")
+    servers = [serve_metrics(m, 0, host="127.0.0.1") for m in (first, replacement)]
+    first.records_in.labels("r").inc(70)
+    first.end_to_end_seconds.observe(0.01)
+    first.partitions(2)
+    board = WorkerBoard(1)
+    board.heard("port", 0, servers[0].server_address[1])
+    parent = serve_workers(0, board, lambda: True, host="127.0.0.1")
+    port = parent.server_address[1]
+    try:
+        assert metric_value(_get(port, "/metrics")[1], "scrubber_records_in_total", route="r") == 70
+        servers[0].shutdown()  # killed; the supervisor forks the replacement
+        servers[0].server_close()
+        board.heard("exited", 0, -9)
+        assert not board.all_alive()
+        board.heard("restarted", 0, 4242)
+        replacement.records_in.labels("r").inc(5)
+        replacement.partitions(2)
+        board.heard("port", 0, servers[1].server_address[1])
+        text = _get(port, "/metrics")[1]
+        assert metric_value(text, "scrubber_records_in_total", route="r") == 75
+        assert metric_value(text, "scrubber_end_to_end_seconds_count") == 1
+        assert metric_value(text, "scrubber_assigned_partitions") == 2  # not 4: a gauge
+        assert metric_value(text, "scrubber_workers", state="reporting") == 1
+        assert board.all_alive()
+    finally:
+        for server in (parent, servers[1]):
+            server.shutdown()
+            server.server_close()

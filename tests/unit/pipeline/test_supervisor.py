@@ -1,0 +1,119 @@
+"""The supervisor of `run --workers N`: a worker killed by a signal is forked again under its
+index at once; one that exits on its own is not; a crash loop stops everyone."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scrubber.pipeline import supervisor as supervisor_module
+from scrubber.pipeline.supervisor import Events, Supervisor
+
+
+def _sleeper(index: int, events: Events, marks: str) -> None:
+    """A worker: says it started, then waits for SIGTERM (exit 0); index 1 of the 'fatal' kind
+    exits 3 at once, as a fenced worker does."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    (Path(marks) / f"{index}-{os.getpid()}").touch()
+    events.put(("port", index, os.getpid()))
+    if Path(marks, "fatal").exists() and index == 1:
+        sys.exit(3)
+    while True:
+        time.sleep(0.05)
+
+
+def _supervise(count: int, events: Events, marks: str) -> None:
+    raise SystemExit(Supervisor(count, _sleeper, (marks,), events).run())
+
+
+def _start(count: int, marks: Path) -> tuple[multiprocessing.process.BaseProcess, Events]:
+    context = multiprocessing.get_context("fork")
+    events: Events = context.SimpleQueue()
+    process = context.Process(target=_supervise, args=(count, events, str(marks)))
+    process.start()
+    return process, events
+
+
+def _next(events: Events, what: str, timeout: float = 10.0) -> tuple[str, int, int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if events.empty():
+            time.sleep(0.01)
+            continue
+        event = events.get()
+        if event[0] == what:
+            return event
+    pytest.fail(f"no {what} event")
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_outlives_the_test(tmp_path: Path) -> Iterator[None]:
+    yield
+    for mark in tmp_path.glob("*-*"):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(mark.name.split("-")[1]), signal.SIGKILL)
+
+
+def test_a_killed_worker_is_forked_again_under_its_index_and_sigterm_stops_all(
+    tmp_path: Path,
+) -> None:
+    process, events = _start(2, tmp_path)
+    pids = {_next(events, "port")[1]: 0 for _ in range(2)}
+    assert set(pids) == {0, 1}
+    first = {int(p.name.split("-")[1]) for p in tmp_path.iterdir() if p.name.startswith("1-")}
+    os.kill(first.pop(), signal.SIGKILL)
+    killed_at = time.monotonic()
+    assert _next(events, "exited") == ("exited", 1, -signal.SIGKILL)
+    what, index, pid = _next(events, "restarted")
+    assert (what, index) == ("restarted", 1)
+    assert _next(events, "port")[1] == 1
+    assert time.monotonic() - killed_at < 2.0  # forked, not spawned: no model to load again
+    assert (tmp_path / f"1-{pid}").exists()
+    os.kill(process.pid or 0, signal.SIGTERM)
+    process.join(10)
+    assert process.exitcode == 0  # both stopped on request: not restarted
+
+
+def test_a_stop_that_reaches_a_worker_before_its_own_handlers_still_stops_it(
+    tmp_path: Path,
+) -> None:
+    """Just forked, a worker still has the supervisor's handler: SIGTERM must not be lost."""
+    process, _events = _start(1, tmp_path)
+    os.kill(process.pid or 0, signal.SIGTERM)  # at once: the worker may not have started
+    process.join(10)
+    assert process.exitcode in (0, -signal.SIGTERM)
+
+
+def test_a_worker_that_exits_on_its_own_is_not_restarted_and_its_code_is_the_processs(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "fatal").touch()
+    process, events = _start(2, tmp_path)
+    assert _next(events, "exited")[1:] == (1, 3)
+    time.sleep(0.5)
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith("1-")]) == 1
+    os.kill(process.pid or 0, signal.SIGTERM)
+    process.join(10)
+    assert process.exitcode == 3
+
+
+def test_a_crash_loop_stops_every_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(supervisor_module, "RESTARTS_ALLOWED", 2)
+    process, events = _start(2, tmp_path)
+    for _ in range(3):
+        _, index, pid = _next(events, "port")
+        while index != 0:
+            _, index, pid = _next(events, "port")
+        os.kill(pid, signal.SIGKILL)
+    process.join(10)
+    assert process.exitcode == 128 + signal.SIGKILL
+    started = [p for p in tmp_path.iterdir() if p.name.startswith("0-")]
+    assert len(started) == 3  # the first and two restarts
