@@ -45,6 +45,7 @@ from typing import Any
 import yaml
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
+from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -305,20 +306,79 @@ def latency(
             producer.produce(source, value=value, partition=i % partitions)
         producer.flush(60)
         out = _read(bootstrap, output, len(records))
+        inside = _where_the_time_went(run.port)
     finally:
         run.stop()
         admin.delete_topics([source, output, quarantine])
     appended = {int(m.group(1)): ts for ts, value in out if (m := SEQ.search(value))}
-    delays = sorted(appended[seq] - at for seq, at in sent_ms.items())
+    timeline = [(at, appended[seq] - at) for seq, at in sent_ms.items()]
+    delays = sorted(delay for _, delay in timeline)
     return {
         "rate_records_per_second": round(rate, 1),
         "records": len(delays),
         "p50_ms": round(statistics.median(delays), 1),
+        "p90_ms": round(delays[int(len(delays) * 0.90) - 1], 1),
         "p99_ms": round(delays[int(len(delays) * 0.99) - 1], 1),
         "max_ms": round(delays[-1], 1),
         "batch_max_wait_ms": wait_ms,
         "target_p99_ms": 150,
+        "seconds_with_a_record_over_150_ms": _slow_seconds(timeline, 150.0),
+        "inside_the_scrubber": inside,
     }
+
+
+def _slow_seconds(timeline: list[tuple[float, float]], over_ms: float) -> str:
+    """How many one-second slices of the run sent a record that took over `over_ms`: a few
+    slices = stalls (a pause somewhere), most of them = queueing."""
+    start = min(at for at, _ in timeline)
+    slices: dict[int, float] = {}
+    for at, delay in timeline:
+        second = int((at - start) / 1000)
+        slices[second] = max(slices.get(second, 0.0), delay)
+    return f"{sum(1 for d in slices.values() if d > over_ms)} of {len(slices)}"
+
+
+def _where_the_time_went(port: int) -> dict[str, Any]:
+    """From the scrubber's own histograms: batch sizes, engine time per batch, and input
+    timestamp to delivery (the pipeline's view of end-to-end)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+        text = answer.read().decode()
+    found: dict[str, Any] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name not in HISTOGRAMS:
+            continue
+        buckets = sorted(
+            (float(s.labels["le"]), s.value) for s in family.samples if s.name.endswith("_bucket")
+        )
+        count = next(s.value for s in family.samples if s.name.endswith("_count"))
+        total = next(s.value for s in family.samples if s.name.endswith("_sum"))
+        if not count:
+            continue
+        found[family.name] = {
+            "count": count, "mean": round(total / count, 4),
+            "p50_at_most": next(le for le, n in buckets if n >= 0.5 * count),
+            "p99_at_most": next(le for le, n in buckets if n >= 0.99 * count),
+        }  # fmt: skip
+    return found
+
+
+HISTOGRAMS = (
+    "scrubber_batch_size_records",
+    "scrubber_scrub_seconds",
+    "scrubber_end_to_end_seconds",
+)
+
+
+def latency_runs(
+    bootstrap: str, rate: float, args: argparse.Namespace, workdir: Path
+) -> list[dict[str, Any]]:
+    """`latency` at `rate` for each `--latency-wait-ms`, on fresh records (seed 8)."""
+    needed = BATCH + int(rate * args.latency_seconds)
+    fresh = [t.encode() for t in mixed_corpus(needed, seed=8)]
+    return [
+        latency(bootstrap, fresh, rate, args.partitions, workdir, int(wait))
+        for wait in args.latency_wait_ms.split(",")
+    ]
 
 
 def policy_runs(
@@ -365,7 +425,10 @@ def main() -> None:
         help="pipeline.batch_max_wait_ms values for the latency runs",
     )
     parser.add_argument("--bootstrap", default=os.environ.get("SCRUBBER_KAFKA_BOOTSTRAP"))
-    parser.add_argument("--only", choices=["policies"], help="only the plain and policy runs")
+    parser.add_argument(
+        "--only", choices=["policies", "latency"],
+        help="only the plain and policy runs, or only the one-worker rate and the latency runs",
+    )  # fmt: skip
     args = parser.parse_args()
     bootstrap = _bootstrap(args.bootstrap)
     if args.only == "policies":
@@ -374,6 +437,15 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
             print(json.dumps(policy_runs(bootstrap, warm, measured, args.partitions, Path(tmp)),
                              indent=2))  # fmt: skip
+        return
+
+    if args.only == "latency":
+        corpus = [t.encode() for t in mixed_corpus(args.warmup + args.records, seed=7)]
+        warm, measured = corpus[: args.warmup], corpus[args.warmup :]
+        with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
+            one = throughput(bootstrap, warm, measured, args.partitions, 1, False, Path(tmp))
+            print(json.dumps({"scrub_1_worker": one, "latency_at_half_max_rate": latency_runs(
+                bootstrap, one["records_per_second"] / 2, args, Path(tmp))}, indent=2))  # fmt: skip
         return
 
     total = args.warmup + max(args.records, args.passthrough_records)
@@ -390,13 +462,9 @@ def main() -> None:
             "passthrough_2_workers": throughput(bootstrap, warm, many, args.partitions, 2, True, workdir),
         }  # fmt: skip
         policy = policy_runs(bootstrap, warm, measured, args.partitions, workdir)
-        half = runs["scrub_1_worker"]["records_per_second"] / 2
-        needed = BATCH + int(half * args.latency_seconds)
-        fresh = [t.encode() for t in mixed_corpus(needed, seed=8)]
-        lat = [
-            latency(bootstrap, fresh, half, args.partitions, workdir, int(wait))
-            for wait in args.latency_wait_ms.split(",")
-        ]
+        lat = latency_runs(
+            bootstrap, runs["scrub_1_worker"]["records_per_second"] / 2, args, workdir
+        )
 
     def ratio(name: str) -> float:
         return round(runs[name]["records_per_second"] / engine["records_per_second"], 3)
