@@ -121,6 +121,14 @@ class Gen:
 # Provider tokens, as the providers document them (prefix, alphabet, length)
 # ---------------------------------------------------------------------------------------------
 
+
+def _discord_token(g: Gen) -> str:
+    """base64 of a bot's snowflake id (18 or 19 digits), a time stamp, an HMAC (old or new)."""
+    bot_id = g.pick("123456789") + g.s(string.digits, g.pick((17, 18)))
+    encoded = base64.b64encode(bot_id.encode()).decode().rstrip("=")
+    return f"{encoded}.{g.s(B64URL, 6)}.{g.s(B64URL, g.pick((27, 38)))}"
+
+
 PROVIDERS: dict[str, Callable[[Gen], str]] = {
     "aws": lambda g: g.pick(("AKIA", "ASIA", "AROA")) + g.s(UPPER_DIGITS, 16),
     "github": lambda g: g.pick(("ghp_", "gho_", "ghs_")) + g.s(ALNUM, 36),
@@ -179,6 +187,7 @@ PROVIDERS: dict[str, Callable[[Gen], str]] = {
     "shippo": lambda g: "shippo_live_" + g.s(HEX, 40),
     "age": lambda g: "AGE-SECRET-KEY-1" + g.s("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", 58),
     "telegram": lambda g: g.s(string.digits, 10) + ":AA" + g.s(B64URL, 33),
+    "discord": _discord_token,
     "tailscale": lambda g: "tskey-auth-" + g.s(ALNUM, 12) + "-" + g.s(ALNUM, 32),
     "alibaba": lambda g: "LTAI" + g.s(ALNUM, 20),
     "heroku": lambda g: "HRKU-AA" + g.s(B64URL, 58),

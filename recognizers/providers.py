@@ -197,7 +197,8 @@ _DISCORD_SHAPE = shape(59, 80, mixed_case=True, digit=True)
 
 def _discord(value: str) -> bool:
     """Discord bot token: base64 of the numeric bot id (so M, N or O first), a time stamp, an
-    HMAC. Test fixtures rarely encode a real id, so the id is not decoded."""
+    HMAC. Test fixtures rarely encode a real id, so the id is not decoded; only its length is
+    held (in the pattern)."""
     return _DISCORD_SHAPE(value)
 
 
@@ -484,7 +485,10 @@ TOKEN_FORMATS: tuple[TokenFormat, ...] = (
     _F("slack_config_token", r"xoxe(?:\.xox[bp])?-[0-9]-" + an("140,180"), ("xoxe",)),
     _F("slack_app_token", r"xapp-[0-9]-[A-Z0-9]{8,14}-[0-9]{10,16}-" + lan("32,80"),
        ("xapp-",)),
-    _F("discord_bot_token", r"[MNO]" + wd("23,27") + r"\." + wd(6) + r"\." + wd("27,40"),
+    # The first part is base64 of a snowflake id: 18 or 19 digits for bots (bots came in 2016;
+    # 17-digit ids ran out in 2015, 20 digits not before ~2090, when ms since 2015 outgrow
+    # 10**19 / 2**22), so 24 to 26 characters.
+    _F("discord_bot_token", r"[MNO]" + wd("23,25") + r"\." + wd(6) + r"\." + wd("27,40"),
        (".",), tail=r"[\w-]", check=_discord),
     _F("telegram_bot_token", r"[0-9]{8,10}:AA" + wd("33,34"), (":aa",), tail=r"[\w-]",
        check=_telegram),

@@ -57,8 +57,8 @@ def _github(label: str, prefix: str) -> str:
     return prefix + body + base62_crc32(body)
 
 
-def _discord(label: str) -> str:
-    bot_id = base64.b64encode(fake(label, 18, "123456789").encode()).decode().rstrip("=")
+def _discord(label: str, id_digits: int = 18) -> str:
+    bot_id = base64.b64encode(fake(label, id_digits, "123456789").encode()).decode().rstrip("=")
     return f"{bot_id}.{fake(label + '/t', 6, ALPHABETS['wd'])}.{fake(label + '/h', 27)}"
 
 
@@ -430,6 +430,25 @@ def test_a_valid_checksum_vouches_for_a_github_token() -> None:
     body = value[4:34]
     with_checksum = "ghp_" + body + base62_crc32(body)
     assert findings("github_token", with_checksum) == {with_checksum}
+
+
+@pytest.mark.parametrize("digits", [18, 19])
+def test_a_discord_token_carries_a_bot_id_of_18_or_19_digits(digits: int) -> None:
+    value = _discord(f"discord-{digits}", digits)
+    assert findings("discord_bot_token", f"DISCORD_TOKEN {value} set") == {value}
+
+
+@pytest.mark.parametrize("digits", [17, 20])
+def test_a_discord_like_token_whose_id_part_no_bot_id_fits_is_not_one(digits: int) -> None:
+    # 17 digits (23 characters) ran out before bots existed; 20 (27) come ~2090.
+    value = _discord(f"discord-{digits}", digits)
+    assert len(value.split(".")[0]) == {17: 23, 20: 27}[digits]
+    assert findings("discord_bot_token", f"DISCORD_TOKEN {value} set") == set()
+
+
+def test_one_more_character_in_the_id_part_is_not_a_discord_token() -> None:
+    grown = _discord("discord-grown", 19).replace(".", "A.", 1)
+    assert findings("discord_bot_token", grown) == set()
 
 
 PLACEHOLDERS = [
