@@ -226,8 +226,8 @@ def _scrub(args: argparse.Namespace) -> int:
                 for reason, size in output.quarantined:
                     log.warning("record_quarantined", reason=reason, size=size)
                 with _INTERRUPTS.held():
-                    _write_all(out, "".join(line + "\n" for line in output.lines).encode())
-                    count += len(output.lines)
+                    _write_all(out, output.data)  # encoded by the worker: written as it is
+                    count += output.count
     except KeyboardInterrupt:
         log.warning("scrub_interrupted", line_count=count)
         return EXIT_INTERRUPTED

@@ -6,9 +6,12 @@ garbage collector's reach, and forks the workers from that state: they share tho
 copy-on-write instead of each loading ~200 MB of its own. A worker uses the parent's engine as it
 is unless the policy stores tokens in the vault: then it builds its own around its own vault
 connection (cheap: the model is loaded already). `Pool.imap` hands batches out and gives results
-back in input order. Workers ignore SIGINT (Ctrl-C
-reaches the whole process group): the parent decides how to stop, and stopping the stream ends
-the pool even while input is still awaited.
+back in input order. A worker sends back its batch's output already joined and encoded (one bytes
+object), so the parent only moves bytes: it reads, batches, advances the key-block state and
+writes. At most `IN_FLIGHT_PER_WORKER` batches per worker are read ahead of what was written, so
+the parent's memory stays bounded whatever the input's size and however slow stdout is. Workers
+ignore SIGINT (Ctrl-C reaches the whole process group): the parent decides how to stop, and
+stopping the stream ends the pool even while input is still awaited.
 """
 
 from __future__ import annotations
@@ -31,12 +34,20 @@ from scrubber.log import LogFormat, configure_logging
 from scrubber.models import Format, Outcome, Reason
 from scrubber.vault.recorder import scrubber_for, shared_engine, worker_context
 
+# Batches read ahead of the output written, per worker: enough to keep every worker busy (one
+# being scrubbed, one waiting in the pipe, one result on its way back), small enough to bound
+# the parent's memory (a few MB at the default batch size).
+IN_FLIGHT_PER_WORKER = 4
+
 
 @dataclass(slots=True)
 class BatchOutput:
-    """Scrubbed lines of one batch, and (reason, size) for each line that failed closed."""
+    """One batch scrubbed: its output lines, each ended by a newline, encoded as UTF-8 (what is
+    written out as it is), how many lines that is, and (reason, size) per line that failed
+    closed."""
 
-    lines: list[str]
+    data: bytes
+    count: int
     quarantined: list[tuple[str, int]] = field(default_factory=list)
 
 
@@ -45,17 +56,19 @@ def scrub_lines(
 ) -> BatchOutput:
     records = [line for line in batch if not isinstance(line, OversizedLine)]
     results = iter(engine.scrub_batch(records, fmt, key_blocks=key_blocks))
-    output = BatchOutput([])
+    lines: list[str] = []
+    quarantined: list[tuple[str, int]] = []
     for line in batch:
         if isinstance(line, OversizedLine):
-            output.lines.append(placeholder(Reason.TOO_LARGE, fmt == "json"))
-            output.quarantined.append((Reason.TOO_LARGE.value, line.size))
+            lines.append(placeholder(Reason.TOO_LARGE, fmt == "json"))
+            quarantined.append((Reason.TOO_LARGE.value, line.size))
             continue
         result = next(results)
         if result.outcome is Outcome.QUARANTINED and result.reason is not None:
-            output.quarantined.append((result.reason.value, len(line)))
-        output.lines.append(result.output)
-    return output
+            quarantined.append((result.reason.value, len(line)))
+        lines.append(result.output)
+    lines.append("")  # the last line's newline
+    return BatchOutput("\n".join(lines).encode(), len(batch), quarantined)
 
 
 _worker_engine: Scrubber | None = None
@@ -116,9 +129,12 @@ def scrub_stream(
     with _sigint_ignored():  # the children keep it ignored from their first instruction on
         pool = context.Pool(workers, initializer=_start_worker, initargs=(config_path, *log))
     stop = threading.Event()
+    window = threading.Semaphore(IN_FLIGHT_PER_WORKER * workers)  # batches read, not yet written
     with pool:
         try:
-            yield from pool.imap(_work, _jobs(batches, fmt, stop), chunksize=1)
+            for output in pool.imap(_work, _jobs(batches, fmt, stop, window), chunksize=1):
+                window.release()  # this batch is the caller's now: one more may be read
+                yield output
         finally:
             stop.set()  # the pool's task thread leaves `_jobs`, so terminating the pool can end
 
@@ -136,30 +152,52 @@ def _sigint_ignored() -> Iterator[None]:
 
 
 def _jobs(
-    batches: Iterable[list[Line]], fmt: Format, stop: threading.Event
+    batches: Iterable[list[Line]], fmt: Format, stop: threading.Event, window: threading.Semaphore
 ) -> Iterator[tuple[list[Line], Format, list[Window | None]]]:
-    """The batches as jobs, for the pool's task thread: it ends on `stop` even while waiting for
-    input (Pool.terminate joins that thread). A failure to read input is raised here, so the
-    pool hands it to the parent as the failure of the next result."""
-    ready: queue.Queue[list[Line] | Exception | None] = queue.Queue()  # None: no more input
+    """The batches as jobs, for the pool's task thread, each once `window` lets one more be in
+    flight: it ends on `stop` even while waiting for input or for the window (Pool.terminate
+    joins that thread). A failure to read input is raised here, so the pool hands it to the
+    parent as the failure of the next result."""
+    # None: no more input. Bounded: the feeder reads no further ahead than a batch or two.
+    ready: queue.Queue[list[Line] | Exception | None] = queue.Queue(maxsize=2)
     blocks = KeyBlocks()
+
+    def put(item: list[Line] | Exception | None) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def feed() -> None:
         try:
             for batch in batches:
-                ready.put(batch)
-            ready.put(None)
+                if not put(batch):
+                    return
+            put(None)
         except Exception as exc:  # raised again in the task thread, below
-            ready.put(exc)
+            put(exc)
 
     threading.Thread(target=feed, name="batch-feeder", daemon=True).start()
     while not stop.is_set():
-        try:
-            item = ready.get(timeout=0.1)
-        except queue.Empty:
+        if not window.acquire(timeout=0.1):
             continue
+        item = _next_ready(ready, stop)
         if item is None:
             return
         if isinstance(item, Exception):
             raise item
         yield item, fmt, _in_key_blocks(blocks, item)
+
+
+def _next_ready(
+    ready: queue.Queue[list[Line] | Exception | None], stop: threading.Event
+) -> list[Line] | Exception | None:
+    while not stop.is_set():
+        try:
+            return ready.get(timeout=0.1)
+        except queue.Empty:
+            continue
+    return None
