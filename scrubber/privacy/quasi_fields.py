@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any
 
 from scrubber.engine.formats import ParsedRecord, encode, parse
@@ -105,4 +106,6 @@ def canonical(value: Any) -> str | None:
     and "34" are two values, as they are to whoever reads the JSON."""
     if value is MISSING:
         return None
+    if type(value) is str:  # what json.dumps gives a string, without building an encoder
+        return encode_basestring(value)
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
