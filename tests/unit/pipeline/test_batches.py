@@ -17,7 +17,9 @@ from scrubber.pipeline.batches import owned, poll_batch
 from scrubber.pipeline.loop import CONSUMER_REPLACEMENTS, Consumers
 from tests.unit.pipeline.test_transactions import _record
 
-LIMITS = parse_config({"pipeline": {"batch_max_records": 5, "batch_max_wait_ms": 400}}).pipeline
+LIMITS = parse_config(
+    {"pipeline": {"batch_max_records": 5, "batch_max_wait_ms": 400, "batch_linger_ms": 0}}
+).pipeline
 
 
 class QueuedConsumer:
@@ -114,3 +116,80 @@ def test_a_failed_consumer_is_replaced_until_that_happens_too_often() -> None:
         consumers.replace(failure, after_outage=True)
     with pytest.raises(ConsumerFailed):  # fenced while the broker was fine: a live duplicate
         Consumers(make).replace(failure, after_outage=False)
+
+
+class ArrivingConsumer(QueuedConsumer):
+    """Records arrive over time: `schedule` holds (seconds after the first poll, message)."""
+
+    def __init__(self, schedule: list[tuple[float, Message]]):
+        super().__init__([])
+        self.schedule = schedule
+        self.started: float | None = None
+
+    def _arrived(self) -> None:
+        if self.started is None:
+            self.started = time.monotonic()
+        now = time.monotonic() - self.started
+        while self.schedule and self.schedule[0][0] <= now:
+            self.ready.append(self.schedule.pop(0)[1])
+
+    def poll(self, timeout: float) -> Message | None:
+        self.calls.append(("poll", timeout))
+        self._arrived()
+        end = time.monotonic() + timeout
+        while not self.ready and time.monotonic() < end:
+            time.sleep(0.001)
+            self._arrived()
+        return self.ready.pop(0) if self.ready else None
+
+    def consume(self, num_messages: int, timeout: float) -> list[Message]:
+        assert timeout == 0  # never librdkafka's wait-the-whole-timeout call
+        self._arrived()
+        return super().consume(num_messages, timeout)
+
+
+def _poll_lingering(consumer: QueuedConsumer, linger_ms: int, max_records: int = 5) -> list[int]:
+    limits = LIMITS.model_copy(
+        update={"batch_linger_ms": linger_ms, "batch_max_records": max_records}
+    )
+    batch = poll_batch(
+        consumer, limits, stop=threading.Event(), assigned={("in", 0)}, taken_away=set(),
+        between=lambda: None,
+    )  # fmt: skip
+    return [r.offset for r in batch]
+
+
+def test_records_arriving_within_the_linger_join_the_batch_and_later_ones_wait() -> None:
+    schedule = [(0.0, _message(0)), (0.02, _message(1)), (0.04, _message(2)), (0.3, _message(3))]
+    consumer = ArrivingConsumer(schedule)
+    started = time.monotonic()
+    assert _poll_lingering(consumer, 100) == [0, 1, 2]
+    assert 0.09 < time.monotonic() - started < 0.25  # handed on when the linger is over
+    assert [m.offset() for _, m in consumer.schedule] == [3]
+
+
+def test_without_a_linger_only_what_is_ready_joins() -> None:
+    consumer = ArrivingConsumer([(0.0, _message(0)), (0.02, _message(1))])
+    started = time.monotonic()
+    assert _poll_lingering(consumer, 0) == [0]
+    assert time.monotonic() - started < 0.015
+
+
+def test_a_full_batch_is_handed_on_before_the_linger_is_over() -> None:
+    consumer = ArrivingConsumer([(0.0, _message(i)) for i in range(3)] + [(0.01, _message(3))])
+    started = time.monotonic()
+    assert _poll_lingering(consumer, 500, max_records=4) == [0, 1, 2, 3]
+    assert time.monotonic() - started < 0.2  # not the 500 ms linger
+
+
+def test_by_default_a_lone_record_waits_out_the_short_linger_not_the_wait() -> None:
+    pipeline = parse_config({}).pipeline
+    consumer = ArrivingConsumer([(0.0, _message(7))])
+    started = time.monotonic()
+    batch = poll_batch(
+        consumer, pipeline, stop=threading.Event(), assigned={("in", 0)}, taken_away=set(),
+        between=lambda: None,
+    )  # fmt: skip
+    took = time.monotonic() - started
+    assert [r.offset for r in batch] == [7]
+    assert pipeline.batch_linger_ms / 1000 <= took < pipeline.batch_max_wait_ms / 1000
