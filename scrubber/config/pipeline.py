@@ -108,7 +108,7 @@ class PipelineConfig(Strict):
     batch_max_wait_ms: int = Field(100, ge=1, le=60_000)
     # How long after its first record a batch keeps taking records that arrive (0: only those
     # already fetched). Larger batches cost less CPU per record (batches.py).
-    batch_linger_ms: int = Field(10, ge=0, le=1_000)
+    batch_linger_ms: int = Field(0, ge=0, le=1_000)
     exactly_once: bool = False
     # SIGTERM: in-flight work must finish (flush, commit) within this many seconds.
     shutdown_grace_seconds: float = Field(30.0, gt=0)
