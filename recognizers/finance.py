@@ -57,8 +57,14 @@ _IIN_RANGES: tuple[tuple[int, int, frozenset[int]], ...] = (
 )
 
 
+_DOUBLED = str.maketrans("0123456789", "0246813579")  # a digit doubled, its two digits summed
+
+
 def luhn_ok(digits: str) -> bool:
     """The Luhn mod-10 check every payment card number carries in its last digit."""
+    if digits.isascii() and digits.isdigit():  # summed in C: digits from the right, every
+        kept, doubled = digits[::-2], digits[-2::-2].translate(_DOUBLED)  # second one doubled
+        return (sum(kept.encode()) + sum(doubled.encode()) - 48 * len(digits)) % 10 == 0
     total = 0
     for index, char in enumerate(reversed(digits)):
         value = ord(char) - 48
@@ -68,17 +74,28 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+_IIN_ROWS = tuple((len(str(low)), low, high, lengths) for low, high, lengths in _IIN_RANGES)
+
+
 def _issuer_accepts(digits: str) -> bool:
     length = len(digits)
-    for low, high, lengths in _IIN_RANGES:
-        width = len(str(low))
-        if low <= int(digits[:width]) <= high and length in lengths:
+    prefixes: dict[int, int] = {}  # the leading 1-4 digits as a number, each read once
+    for width, low, high, lengths in _IIN_ROWS:
+        prefix = prefixes.get(width)
+        if prefix is None:
+            prefix = prefixes[width] = int(digits[:width])
+        if low <= prefix <= high and length in lengths:
             return True
     return False
 
 
 def _card_digits(value: str) -> str | None:
     """The digits of a card candidate, or None when its separators are mixed."""
+    if value.isascii():  # what a card pattern matches: `\d` and separators, no Python loop
+        separators = set(value).difference("0123456789")
+        if len(separators) > 1:
+            return None
+        return value.replace(separators.pop(), "") if separators else value
     separators = {c for c in value if not c.isdigit()}
     if len(separators) > 1:
         return None
