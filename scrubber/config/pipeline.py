@@ -109,6 +109,9 @@ class PipelineConfig(Strict):
     # How long after its first record a batch keeps taking records that arrive (0: only those
     # already fetched). Larger batches cost less CPU per record (batches.py).
     batch_linger_ms: int = Field(0, ge=0, le=1_000)
+    # At-least-once: a batch is scrubbed and produced in parts of about this many milliseconds
+    # of engine time, so its first records go out while the rest is scrubbed (0: whole batches).
+    scrub_budget_ms: int = Field(50, ge=0, le=60_000)
     exactly_once: bool = False
     # SIGTERM: in-flight work must finish (flush, commit) within this many seconds.
     shutdown_grace_seconds: float = Field(30.0, gt=0)

@@ -41,7 +41,7 @@ from scrubber.config import Config
 from scrubber.engine.key_blocks import PositionedKeyBlocks
 from scrubber.log import get_logger
 from scrubber.models import Reason
-from scrubber.pipeline.batches import poll_batch
+from scrubber.pipeline.batches import ScrubPace, poll_batch
 from scrubber.pipeline.ledger import Ledger
 from scrubber.pipeline.metrics import PipelineMetrics
 from scrubber.pipeline.observe import AfterBatch
@@ -105,6 +105,21 @@ def _log_stop(
         )
     else:
         log.error("kafka_fatal_error", code=code, reason=error.str() if error else "")
+
+
+Prepared = list[tuple[RoutePolicy, list[KafkaRecord], list[Scrubbed]]]
+
+
+def _by_route(prepared: Prepared) -> Prepared:
+    """Parts of one batch joined again, one entry per route (what runs after a batch)."""
+    joined: dict[str, tuple[RoutePolicy, list[KafkaRecord], list[Scrubbed]]] = {}
+    for policy, records, scrubbed in prepared:
+        name = policy.route.name
+        if name not in joined:
+            joined[name] = (policy, [], [])
+        joined[name][1].extend(records)
+        joined[name][2].extend(scrubbed)
+    return list(joined.values())
 
 
 class Consumers:
@@ -180,6 +195,7 @@ class Pipeline:
         self._last_commit = time.monotonic()
         self._assigned: set[tuple[str, int]] = set()
         self._retry_delay = RETRY_FIRST_DELAY_SECONDS
+        self._scrub_pace = ScrubPace(config.pipeline.scrub_budget_ms)
         # Partitions taken away while a batch was being polled: their records leave the batch.
         self._taken_away: set[tuple[str, int]] = set()
 
@@ -322,32 +338,62 @@ class Pipeline:
 
     def _process(self, batch: list[KafkaRecord]) -> None:
         live = self._policies.current()  # the whole batch under one set: a reload swaps here
-        by_route: dict[str, list[KafkaRecord]] = defaultdict(list)
-        for record in batch:
-            by_route[record.topic].append(record)
         self._metrics.batch_size.observe(len(batch))
-        prepared = [
-            (live.by_topic[topic], records, self._scrub_route(live.by_topic[topic], records))
-            for topic, records in by_route.items()
-        ]
+        if self._transactions is None:
+            self._process_in_parts(live, batch)
+            return
+        prepared = self._prepare(live, batch)
         if any(needs_retry(scrubbed) for _, _, scrubbed in prepared):
             self._retry_later(batch)
             return
         self._retry_delay = RETRY_FIRST_DELAY_SECONDS
 
         def emit() -> None:
-            for policy, records, scrubbed in prepared:
-                shaped = policy.shape(records, scrubbed, live.config.quarantine)
-                self._emit_route(policy.route.name, records, shaped)
+            self._emit(live, prepared)
 
-        if self._transactions is None:
-            emit()
-        elif self._transactions.transact(batch, self._consumer, emit):
+        if self._transactions.transact(batch, self._consumer, emit):
             self._ledger.committed()
         else:  # aborted, the consumer rewound: the batch is read (and counted in) again
             self._ledger.aborted()
             return
         self._after_batch(live, prepared)  # shadows, private counts: the batch never waits
+
+    def _process_in_parts(self, live: Policies, batch: list[KafkaRecord]) -> None:
+        """At-least-once: the batch scrubbed and produced part by part, each part as large as
+        the engine does in `scrub_budget_ms` (as measured on the parts before), so that the
+        first records of a large batch go out while the rest is scrubbed. Offsets are tracked
+        per record, so a part that must wait for the vault is read again from its own first
+        offsets, after the parts before it went out."""
+        done: Prepared = []
+        start = 0
+        while start < len(batch):
+            part = batch[start : start + self._scrub_pace.part_size(len(batch) - start)]
+            started = time.perf_counter()
+            prepared = self._prepare(live, part)
+            self._scrub_pace.observe(len(part), time.perf_counter() - started)
+            if any(needs_retry(scrubbed) for _, _, scrubbed in prepared):
+                self._retry_later(batch[start:])
+                break
+            self._retry_delay = RETRY_FIRST_DELAY_SECONDS
+            self._emit(live, prepared)
+            done.extend(prepared)
+            start += len(part)
+        if done:
+            self._after_batch(live, _by_route(done))
+
+    def _prepare(self, live: Policies, records: list[KafkaRecord]) -> Prepared:
+        by_route: dict[str, list[KafkaRecord]] = defaultdict(list)
+        for record in records:
+            by_route[record.topic].append(record)
+        return [
+            (live.by_topic[topic], part, self._scrub_route(live.by_topic[topic], part))
+            for topic, part in by_route.items()
+        ]
+
+    def _emit(self, live: Policies, prepared: Prepared) -> None:
+        for policy, records, scrubbed in prepared:
+            shaped = policy.shape(records, scrubbed, live.config.quarantine)
+            self._emit_route(policy.route.name, records, shaped)
 
     def _retry_later(self, batch: list[KafkaRecord]) -> None:
         """The vault cannot store tokens: emit nothing, commit nothing, read the batch again.
