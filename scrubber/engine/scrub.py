@@ -123,7 +123,13 @@ class Scrubber:
         self._warm = False
         self._detection: DetectionParts
         lent = None
-        if detection_of is not None and detection_of.detection_key == self.detection_key:
+        # An engine built to lend to engines that skip fewer types borrows only a detector
+        # that finds every type (one that skips some would leave those borrowers without).
+        if (
+            detection_of is not None
+            and detection_of.detection_key == self.detection_key
+            and not (finds_skipped and detection_of._detection.detector.unscanned)
+        ):
             lent = detection_of._detection.lent_to(config)
             self._warm = detection_of._warm and lent is not None
         self._detection = lent or DetectionParts.build(config, recognizers, finds_skipped)

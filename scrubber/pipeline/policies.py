@@ -15,7 +15,7 @@ reload`).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -57,7 +57,13 @@ class _Cost:
 
 
 # (effective config, shadow?) -> its engine. A shadow engine must store no token.
-MakeEngine = Callable[[Config, bool], BatchScrubber]
+class MakeEngine(Protocol):
+    """Builds the engine of an effective config: a shadow candidate's (`shadow`: nothing
+    stored), or a live one that will lend its detector to candidates (`lends`)."""
+
+    def __call__(
+        self, config: Config, shadow: bool, /, *, lends: bool = False
+    ) -> BatchScrubber: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,22 +180,32 @@ def build(
     windows = previous.kanon if previous is not None else {}
     engines: dict[tuple[str, bool], BatchScrubber] = {}
 
+    # A route's live engine is built before its candidates, able to lend them its detector
+    # (`lends`: it finds skipped types too, in case a candidate skips fewer), so that detector
+    # filters for the live engine first: the candidates pay the other filters on their sample.
+    lending = {
+        config.effective(r.policy).digest() for r in config.routes if config.shadow_policies(r)
+    }
+
     def engine(name: str | None, shadow: bool) -> BatchScrubber:
         effective = config.effective(name)
-        key = (effective.digest(), shadow)
+        digest = effective.digest()
+        key = (digest, shadow)
         if key not in engines:
-            engines[key] = reuse.get(key) or make(effective, shadow)
+            lends = not shadow and digest in lending
+            engines[key] = reuse.get(key) or make(effective, shadow, lends=lends)
         return engines[key]
 
     by_topic: dict[str, RoutePolicy] = {}
     for route in config.routes:
+        live = engine(route.policy, False)
         shadows = tuple((n, engine(n, True)) for n in config.shadow_policies(route))
         kanon = None
         if route.kanon is not None:
             kanon = windows.get(route.name)
             if kanon is None or kanon.config != route.kanon:
                 kanon = WindowedKAnonymity(route.kanon, route.name)
-        policy = RoutePolicy(route, engine(route.policy, False), shadows, kanon)
+        policy = RoutePolicy(route, live, shadows, kanon)
         by_topic.update(dict.fromkeys(route.topics, policy))
     if private is None and previous is not None:
         private = previous.private
@@ -237,7 +253,7 @@ class Engines:
             weakref.WeakValueDictionary()
         )
 
-    def __call__(self, config: Config, shadow: bool) -> BatchScrubber:
+    def __call__(self, config: Config, shadow: bool, *, lends: bool = False) -> BatchScrubber:
         from scrubber.engine.detection_parts import detection_key
         from scrubber.engine.scrub import Scrubber  # spaCy: only for the commands that scrub
         from scrubber.vault.recorder import open_recorder
@@ -256,12 +272,11 @@ class Engines:
         lender = self._by_detection.get(key)
         if lender is None and self._lender is not None and self._lender.detection_key == key:
             lender = self._lender
-        # A shadow's own detector finds skipped types too, so that the engines built after it
-        # (other candidates; the live one, built after its route's shadows) borrow it even if
-        # they skip fewer types than it does.
+        # A lending live engine's detector, and a shadow's own, find skipped types too, so that
+        # the candidates built after them borrow it even if they skip fewer types.
         engine = Scrubber(
             config, environ=self._environ, token_sink=sink, detection_of=lender,
-            finds_skipped=shadow,
+            finds_skipped=shadow or lends,
         )  # fmt: skip
         engine.warm_up(freeze=self._freeze)
         if lender is None or engine.detector is not lender.detector:

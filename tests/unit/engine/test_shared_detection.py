@@ -147,9 +147,13 @@ def test_a_detector_that_skips_a_type_is_lent_only_to_engines_that_skip_it_too()
     assert "<SERVER_HOSTNAME_" in alone.scrub_text("connect to db01.prod.example.internal:5432")
 
 
-def test_the_pipelines_live_engine_and_its_candidates_share_one_detector() -> None:
-    """Shadows are built first, with a detector that finds skipped types, so every engine of
-    the route borrows it: the candidates' sample costs no second detection."""
+@pytest.mark.parametrize("forked", [False, True], ids=["one worker", "lender before a fork"])
+def test_the_pipelines_live_engine_and_its_candidates_share_one_detector(forked: bool) -> None:
+    """The live engine is built first, with a detector that finds skipped types, so every
+    candidate of the route borrows it (their sample costs no second detection), and that
+    detector's own filters are the live engine's: every live record takes the cached result
+    as it is, only the candidates' sample is filtered again. With workers, the engine built
+    before the fork (which skips host names) cannot lend to a candidate that skips fewer."""
     config = parse_config({
         **BASE,
         "kafka": {"bootstrap_servers": "127.0.0.1:1", "group_id": "g"},
@@ -159,10 +163,13 @@ def test_the_pipelines_live_engine_and_its_candidates_share_one_detector() -> No
                      "everything": {"detection": {"skip_entities": []}}},
         "shadow": {"policies": ["strict", "everything"], "sample_rate": 0.1},
     })  # fmt: skip
-    route = build(config, Engines(environ=ENV)).by_topic["in"]
-    engines = [route.engine, *(engine for _, engine in route.shadows)]
-    assert all(isinstance(e, Scrubber) for e in engines)
-    assert len({id(e.detector) for e in engines if isinstance(e, Scrubber)}) == 1
+    lender = Scrubber(config, environ=ENV) if forked else None
+    route = build(config, Engines(environ=ENV, lender=lender)).by_topic["in"]
+    live, engines = route.engine, [engine for _, engine in route.shadows]
+    assert isinstance(live, Scrubber) and all(isinstance(e, Scrubber) for e in engines)
+    assert {id(e.detector) for e in engines if isinstance(e, Scrubber)} == {id(live.detector)}
+    assert live.detector._filters == live._detection.filters
+    assert live.detector.unscanned == frozenset()
 
 
 def test_a_skipped_type_is_left_alone_whoever_found_it() -> None:

@@ -153,9 +153,11 @@ class FakeEngine:
 class Maker:
     def __init__(self) -> None:
         self.built: list[tuple[str, bool]] = []
+        self.lending: list[bool] = []
 
-    def __call__(self, config: Config, shadow: bool) -> BatchScrubber:
+    def __call__(self, config: Config, shadow: bool, *, lends: bool = False) -> BatchScrubber:
         self.built.append((config.digest(), shadow))
+        self.lending.append(lends)
         return FakeEngine(config, shadow)
 
 
@@ -172,6 +174,9 @@ def test_one_engine_per_distinct_effective_policy_and_shadows_apart() -> None:
         [(a.config_hash, False), (b.config_hash, False), (b.config_hash, True)]
     )
     assert a.shadows[0][1] is b.shadows[0][1] and a.shadows[0][1] is not b.engine
+    # A route's live engine comes before its candidates, built to lend them its detector.
+    assert make.built == [(a.config_hash, False), (b.config_hash, True), (b.config_hash, False)]
+    assert make.lending == [True, False, True]
     again = build(config, make, previous=policies)  # a reload that changes nothing builds nothing
     assert len(make.built) == 3 and again.by_topic["in-a"].engine is a.engine
 
@@ -302,7 +307,6 @@ def test_shadow_metrics_count_what_the_candidate_would_do(tmp_path: Path) -> Non
     assert value("scrubber_shadow_entities_total", entity_type="SECRET", operator="redact") == 3
     assert value("scrubber_shadow_quarantined_total", reason="detection_error") == 1
     assert value("scrubber_shadow_differing_records_total") == 3  # all but "nothing here"
-
 
 
 # ---------------------------------------------------------------- k-anonymity and private view
