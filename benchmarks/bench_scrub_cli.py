@@ -138,8 +138,16 @@ def _steady_rate(workers: int, small: Path, large: Path, n: int) -> dict[str, fl
         **(steady if seconds >= 1.0 else {}),
         "seconds_n": round(t_small.seconds, 2),
         "seconds_2n": round(t_large.seconds, 2),
+        # Each run's own share: when they differ, the load changed between them and the
+        # difference is off (a negative share, or 1 worker using more than 1 core, says so too).
+        "waiting_share_run_n": _share(t_small),
+        "waiting_share_run_2n": _share(t_large),
         "max_pss_mb_process_tree": round(t_large.max_pss_mb, 1),
     }
+
+
+def _share(run: Run) -> float:
+    return round(run.waiting_seconds / max(run.waiting_seconds + run.cpu_seconds, 1e-9), 3)
 
 
 def _median(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -249,7 +257,13 @@ def main() -> None:
 
 
 def _contention_note(configurations: list[dict[str, float]]) -> str:
-    share = max(c["waiting_for_cpu_share"] for c in configurations)
+    shares = [c[k] for c in configurations for k in ("waiting_share_run_n", "waiting_share_run_2n")]
+    share = max(shares + [c["waiting_for_cpu_share"] for c in configurations])
+    if min(c["waiting_for_cpu_share"] for c in configurations) < 0:
+        return (
+            "load changed between an N and a 2N run (negative waiting share): that "
+            "configuration's rate is off; compare waiting_share_run_n and _2n"
+        )
     if share <= 0.1:
         return f"host quiet enough: at most {share:.0%} of runnable time spent waiting"
     return (
