@@ -310,6 +310,8 @@ def _later_defaults() -> dict[tuple[str, ...], Any]:
         ("routes", "*", "shadow"): None,
         ("routes", "*", "kanon"): None,
         ("privacy_metrics",): PrivateMetricsConfig().model_dump(mode="json"),
+        ("pipeline", "batch_linger_ms"): 0,
+        ("pipeline", "scrub_budget_ms"): 50,
     }
 
 

@@ -11,6 +11,7 @@ Messages become KafkaRecords at the poll (`batches`); what each record turns int
 `connectors.kafka.transactions`. Each batch is scrubbed under one policy set (`policies`: an
 engine per route's effective policy), taken at its start from a source that a config reload may
 have replaced (`reload`); shadow candidates see the batch's sample after it went out (`observe`).
+A consumer that Kafka left in a fatal state is replaced, and fencing stops the worker (`failures`).
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
 from connectors.kafka.clients import (
     ConsumerFailed,
@@ -42,6 +43,7 @@ from scrubber.engine.key_blocks import PositionedKeyBlocks
 from scrubber.log import get_logger
 from scrubber.models import Reason
 from scrubber.pipeline.batches import ScrubPace, poll_batch
+from scrubber.pipeline.failures import BROKER_TROUBLE_SECONDS, Consumers, log_stop
 from scrubber.pipeline.ledger import Ledger
 from scrubber.pipeline.metrics import PipelineMetrics
 from scrubber.pipeline.observe import AfterBatch
@@ -56,20 +58,9 @@ COMMIT_INTERVAL_SECONDS = 1.0
 MAX_IN_FLIGHT_BATCHES = 4
 RETRY_FIRST_DELAY_SECONDS = 0.5
 RETRY_MAX_DELAY_SECONDS = 30.0
-# A consumer in a fatal state right after the broker was away (librdkafka fences itself when
-# commits queued under its old member id arrive after it rejoined) is replaced, same
-# group.instance.id, at most this often in the window. Fenced while the broker was fine, or more
-# often: another live process holds our instance id; stop, saying so.
-BROKER_TROUBLE_SECONDS = 120.0
-CONSUMER_REPLACEMENTS = 3
-CONSUMER_REPLACEMENT_WINDOW_SECONDS = 300.0
 # One asynchronous commit at a time: while the coordinator is away they would pile up, and be
 # sent under an old member id once the group was joined again.
 COMMIT_ANSWER_WAIT_SECONDS = 30.0
-FENCED_HINT = (
-    "two live processes share a transactional id or group.instance.id: give each its own "
-    "kafka.instance_id (or SCRUBBER_INSTANCE_ID)"
-)
 
 log = get_logger("scrubber.pipeline")
 
@@ -91,22 +82,6 @@ class _Outgoing:
     timestamp_ms: int  # the input record's, carried to the output (0 or less: none)
 
 
-def _log_stop(
-    error: KafkaError | None, transactional_id: str | None, metrics: PipelineMetrics
-) -> None:
-    code = error.name() if error else "unknown"
-    if is_fenced(error):
-        # A newer producer holds our transactional id. Our open transaction is aborted by the
-        # broker and nothing of it was committed, so stopping loses nothing; carrying on would
-        # fence the other process back in turn.
-        metrics.producer_fenced.inc()
-        log.error(
-            "producer_fatal_error", code=code, transactional_id=transactional_id, hint=FENCED_HINT
-        )
-    else:
-        log.error("kafka_fatal_error", code=code, reason=error.str() if error else "")
-
-
 Prepared = list[tuple[RoutePolicy, list[KafkaRecord], list[Scrubbed]]]
 
 
@@ -122,30 +97,50 @@ def _by_route(prepared: Prepared) -> Prepared:
     return list(joined.values())
 
 
-class Consumers:
-    """The worker's consumer, replaced by a new one (same group.instance.id) when it fell into
-    a fatal state after a broker outage; otherwise, or more than CONSUMER_REPLACEMENTS times in
-    the window, another live process holds our instance id: the error is raised, the worker
-    stops."""
+def _waiting_on_broker(metrics: PipelineMetrics) -> None:
+    """A transactional call has been blocked for a second or more: alive, but waiting on the
+    broker, so not ready (the next statistics report says when it is back)."""
+    metrics.beat()
+    metrics.readiness.broker(False, "producer")
 
-    def __init__(self, make: Callable[[], Consumer]) -> None:
-        self._make = make
-        self._failures: list[float] = []
-        self.consumer = make()
 
-    def replace(self, exc: ConsumerFailed, *, after_outage: bool) -> None:
-        now = time.monotonic()
-        window = CONSUMER_REPLACEMENT_WINDOW_SECONDS
-        self._failures = [t for t in self._failures if now - t < window] + [now]
-        if not after_outage or len(self._failures) > CONSUMER_REPLACEMENTS:
-            log.error("consumer_fatal_error", hint=FENCED_HINT)
-            raise exc
-        error = error_of(exc)
-        log.error("consumer_replaced", code=error.name() if error else "unknown")
-        closing = threading.Thread(target=self.consumer.close, name="consumer-close", daemon=True)
-        closing.start()
-        closing.join(10.0)  # a close that hangs is left behind, as a hung producer is
-        self.consumer = self._make()
+class Scrubbing:
+    """Each route's records through its engine (timed; private keys logged line by line are
+    followed across batches: `PositionedKeyBlocks`), and a batch cut into parts of about
+    `scrub_budget_ms` of engine time, as measured on the parts before (`ScrubPace`)."""
+
+    def __init__(self, metrics: PipelineMetrics, budget_ms: int) -> None:
+        self._metrics = metrics
+        self._key_blocks = PositionedKeyBlocks()
+        self._pace = ScrubPace(budget_ms)
+
+    def parts(self, batch: list[KafkaRecord]) -> Iterator[tuple[int, list[KafkaRecord]]]:
+        """(offset in the batch, part) for consecutive parts of the batch."""
+        start = 0
+        while start < len(batch):
+            part = batch[start : start + self._pace.part_size(len(batch) - start)]
+            yield start, part
+            start += len(part)
+
+    def prepare(self, live: Policies, records: list[KafkaRecord]) -> Prepared:
+        """The records scrubbed, route by route, under one policy set."""
+        started = time.perf_counter()
+        by_route: dict[str, list[KafkaRecord]] = defaultdict(list)
+        for record in records:
+            by_route[record.topic].append(record)
+        prepared = [
+            (live.by_topic[topic], part, self._route(live.by_topic[topic], part))
+            for topic, part in by_route.items()
+        ]
+        self._pace.observe(len(records), time.perf_counter() - started)
+        return prepared
+
+    def _route(self, policy: RoutePolicy, records: list[KafkaRecord]) -> list[Scrubbed]:
+        started = time.perf_counter()
+        scrub = policy.engine.scrub_batch
+        scrubbed = scrub_parts(records, policy.route, scrub, self._key_blocks)
+        self._metrics.scrub_seconds.observe(time.perf_counter() - started)
+        return scrubbed
 
 
 class Pipeline:
@@ -164,7 +159,7 @@ class Pipeline:
         self._metrics = metrics
         self._after_batch = AfterBatch(metrics.registry)
         self._tracker = OffsetTracker()
-        self._key_blocks = PositionedKeyBlocks()  # private keys logged line by line
+        self._scrubbing = Scrubbing(metrics, config.pipeline.scrub_budget_ms)
         self._exactly_once = config.pipeline.exactly_once
         self._ledger = Ledger(metrics, config.quarantine.topic, self._tracker, self._exactly_once)
         self._transactional_id = (
@@ -174,36 +169,24 @@ class Pipeline:
             make_producer, config.kafka, config.pipeline, self._transactional_id,
             on_stats=lambda stats: metrics.readiness.broker(broker_reachable(stats), "producer"),
         )  # fmt: skip
-        tid, waiting = self._transactional_id, self._waiting
+        tid, waiting = self._transactional_id, partial(_waiting_on_broker, metrics)
         self._transactions = None if tid is None else TransactionalProducer(make, tid, waiting)
         self._plain_producer: Producer | None = make() if tid is None else None
         self._producer_failed = False
         self._new_consumer = partial(
-            make_consumer,
-            config.kafka,
-            config.pipeline,
-            worker=worker,
-            on_assign=self._on_assign,
-            on_revoke=self._on_revoke,
-            on_lost=self._on_lost,
+            make_consumer, config.kafka, config.pipeline, worker=worker,
+            on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost,
             on_commit=self._on_commit,
             on_stats=lambda stats: metrics.readiness.broker(broker_reachable(stats)),
             topics=sorted(t for route in config.routes for t in route.topics),
-        )
+        )  # fmt: skip
         self._consumers = Consumers(self._new_consumer)
         self._commit_sent: float | None = None  # an asynchronous commit awaiting its answer
         self._last_commit = time.monotonic()
         self._assigned: set[tuple[str, int]] = set()
         self._retry_delay = RETRY_FIRST_DELAY_SECONDS
-        self._scrub_pace = ScrubPace(config.pipeline.scrub_budget_ms)
         # Partitions taken away while a batch was being polled: their records leave the batch.
         self._taken_away: set[tuple[str, int]] = set()
-
-    def _waiting(self) -> None:
-        """A transactional call has been blocked for a second or more: alive, but waiting on
-        the broker, so not ready (the next statistics report says when it is back)."""
-        self._metrics.beat()
-        self._metrics.readiness.broker(False, "producer")
 
     @property
     def _consumer(self) -> Consumer:
@@ -288,7 +271,7 @@ class Pipeline:
         except KafkaException as exc:
             error = error_of(exc)
             self._producer_failed = is_fenced(error)  # fenced: nothing left to deliver
-            _log_stop(error, self._transactional_id, self._metrics)
+            log_stop(error, self._transactional_id, self._metrics)
             raise
         finally:
             self._metrics.readiness.running = False
@@ -342,7 +325,7 @@ class Pipeline:
         if self._transactions is None:
             self._process_in_parts(live, batch)
             return
-        prepared = self._prepare(live, batch)
+        prepared = self._scrubbing.prepare(live, batch)
         if any(needs_retry(scrubbed) for _, _, scrubbed in prepared):
             self._retry_later(batch)
             return
@@ -359,36 +342,21 @@ class Pipeline:
         self._after_batch(live, prepared)  # shadows, private counts: the batch never waits
 
     def _process_in_parts(self, live: Policies, batch: list[KafkaRecord]) -> None:
-        """At-least-once: the batch scrubbed and produced part by part, each part as large as
-        the engine does in `scrub_budget_ms` (as measured on the parts before), so that the
-        first records of a large batch go out while the rest is scrubbed. Offsets are tracked
-        per record, so a part that must wait for the vault is read again from its own first
-        offsets, after the parts before it went out."""
+        """At-least-once: the batch scrubbed and produced part by part (`Scrubbing.parts`), so
+        that the first records of a large batch go out while the rest is scrubbed. Offsets are
+        tracked per record, so a part that must wait for the vault is read again from its own
+        first offsets, after the parts before it went out."""
         done: Prepared = []
-        start = 0
-        while start < len(batch):
-            part = batch[start : start + self._scrub_pace.part_size(len(batch) - start)]
-            started = time.perf_counter()
-            prepared = self._prepare(live, part)
-            self._scrub_pace.observe(len(part), time.perf_counter() - started)
+        for start, part in self._scrubbing.parts(batch):
+            prepared = self._scrubbing.prepare(live, part)
             if any(needs_retry(scrubbed) for _, _, scrubbed in prepared):
                 self._retry_later(batch[start:])
                 break
             self._retry_delay = RETRY_FIRST_DELAY_SECONDS
             self._emit(live, prepared)
             done.extend(prepared)
-            start += len(part)
         if done:
             self._after_batch(live, _by_route(done))
-
-    def _prepare(self, live: Policies, records: list[KafkaRecord]) -> Prepared:
-        by_route: dict[str, list[KafkaRecord]] = defaultdict(list)
-        for record in records:
-            by_route[record.topic].append(record)
-        return [
-            (live.by_topic[topic], part, self._scrub_route(live.by_topic[topic], part))
-            for topic, part in by_route.items()
-        ]
 
     def _emit(self, live: Policies, prepared: Prepared) -> None:
         for policy, records, scrubbed in prepared:
@@ -408,13 +376,6 @@ class Pipeline:
                 self._consumer.seek(TopicPartition(topic, partition, offset))
         time.sleep(self._retry_delay)
         self._retry_delay = min(RETRY_MAX_DELAY_SECONDS, self._retry_delay * 2)
-
-    def _scrub_route(self, policy: RoutePolicy, records: list[KafkaRecord]) -> list[Scrubbed]:
-        started = time.perf_counter()
-        scrub = policy.engine.scrub_batch
-        scrubbed = scrub_parts(records, policy.route, scrub, self._key_blocks)
-        self._metrics.scrub_seconds.observe(time.perf_counter() - started)
-        return scrubbed
 
     def _emit_route(self, route: str, records: list[KafkaRecord], shaped: list[Shaped]) -> None:
         # Counted before the first produce: a produce that fails mid-route (exactly-once) aborts

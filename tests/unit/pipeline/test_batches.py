@@ -14,7 +14,7 @@ from confluent_kafka import KafkaError, Message
 from connectors.kafka.clients import ConsumerFailed
 from scrubber.config import parse_config
 from scrubber.pipeline.batches import owned, poll_batch
-from scrubber.pipeline.loop import CONSUMER_REPLACEMENTS, Consumers
+from scrubber.pipeline.failures import CONSUMER_REPLACEMENTS, Consumers
 from tests.unit.pipeline.test_transactions import _record
 
 LIMITS = parse_config(
