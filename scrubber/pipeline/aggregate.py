@@ -54,7 +54,8 @@ def ask(port: int, path: str) -> tuple[int, bytes] | None:
         with urllib.request.urlopen(url, timeout=ASK_TIMEOUT_SECONDS) as answer:
             return answer.status, answer.read()
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
+        with exc:  # an HTTPError holds the connection open until closed
+            return exc.code, exc.read()
     except OSError:
         return None
 

@@ -427,7 +427,8 @@ class ScrubberProcess:
             with urllib.request.urlopen(url, timeout=5) as response:  # loopback
                 return response.status, response.read()
         except urllib.error.HTTPError as exc:
-            return exc.code, exc.read()
+            with exc:  # an HTTPError holds the connection open until closed
+                return exc.code, exc.read()
 
     def wait_ready(self, timeout: float = 120.0) -> float:
         """Until /readyz says ready (every worker: engine loaded, partitions assigned, broker

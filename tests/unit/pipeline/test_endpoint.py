@@ -28,7 +28,8 @@ def _get(port: int, path: str) -> tuple[int, str]:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as answer:
             return answer.status, answer.read().decode()
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
+        with exc:  # an HTTPError holds the connection open until closed
+            return exc.code, exc.read().decode()
 
 
 def test_ready_only_when_running_with_partitions_and_the_broker_answering(
@@ -258,3 +259,25 @@ def test_a_dead_workers_counters_stay_in_the_sums_and_its_replacement_adds_to_th
         for server in (parent, servers[1]):
             server.shutdown()
             server.server_close()
+
+
+def test_asking_a_worker_that_answers_an_error_closes_the_connection() -> None:
+    """A 503 from a worker's /readyz arrives as an HTTPError that holds its socket; left to the
+    garbage collector it surfaced as an unraisable ResourceWarning inside a later test (CI)."""
+    import gc
+    import warnings
+
+    from scrubber.pipeline.aggregate import ask
+
+    worker = PipelineMetrics("cafe", "1.0")
+    server = serve_metrics(worker, 0, host="127.0.0.1")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResourceWarning)
+            for _ in range(3):
+                assert ask(server.server_address[1], "/readyz") == (503, b"starting\n")
+            gc.collect()
+        assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
+    finally:
+        server.shutdown()
+        server.server_close()
