@@ -8,10 +8,17 @@ import pytest
 import spacy
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+from threadpoolctl import threadpool_info
 
 from recognizers.base import Finding
 from scrubber.config import NerConfig
-from scrubber.engine.ner import NerDetector, _EntitiesOnly, frequent_words, shared_model
+from scrubber.engine.ner import (
+    NerDetector,
+    _EntitiesOnly,
+    _OpenBlasOps,
+    frequent_words,
+    shared_model,
+)
 
 
 def test_repeated_texts_get_the_findings_they_get_alone() -> None:
@@ -91,11 +98,30 @@ def test_entities_only_artifacts_read_as_presidio_full_artifacts() -> None:
     assert _entities(trimmed, TEXTS) == expected
 
 
+def test_the_shared_model_multiplies_with_openblas_on_one_blas_thread() -> None:
+    """blis' reference kernels made NER 3x slower than OpenBLAS; a second BLAS thread only
+    spins. (The cold model of the next test, on thinc's default blis ops, finds the same.)"""
+    nlp, _ = shared_model(NerConfig().model)
+    nodes = list(nlp.get_pipe("ner").model.walk())
+    assert nodes and all(isinstance(node.ops, _OpenBlasOps) for node in nodes)
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)
+
+
+def test_spacy_is_a_release_whose_parser_does_not_take_the_gil_per_state() -> None:
+    """3.8.8 and later wheels acquire the GIL in every parser state access (NER 2-2.7x
+    slower for the same entities, docs/performance.md): a bump must be measured first."""
+    major, minor, patch = (int(part) for part in spacy.__version__.split(".")[:3])
+    assert (major, minor) == (3, 8) and 2 <= patch < 8
+
+
 def test_a_model_without_kept_lexemes_finds_the_same_entities() -> None:
+    """Also a model on thinc's default operations (blis) beside the shared one (OpenBLAS)."""
     cold = spacy.load(NerConfig().model, exclude=["tok2vec", "tagger", "parser", "attribute_ruler",
                                                   "lemmatizer", "senter"])  # fmt: skip
     warm, _ = shared_model(NerConfig().model)
     assert "Maria" not in cold.vocab and "Maria" in warm.vocab
+    assert not isinstance(cold.get_pipe("ner").model.ops, _OpenBlasOps)
     engines = []
     for nlp in (cold, warm):
         engine = SpacyNlpEngine()
