@@ -23,7 +23,11 @@ Prints one JSON object. Needs the broker: `bash scripts/kafka.sh up` (done here 
     .venv/bin/python benchmarks/bench_pipeline.py [--records 20000] [--partitions 4]
         [--passthrough-records 100000] [--latency-seconds 20] [--latency-wait-ms 100,20]
         [--bootstrap 127.0.0.1:9092] [--policy-rounds 3]
-        [--only policies|side-by-side|latency]
+        [--only policies|side-by-side|latency] [--baseline-pythonpath OLD_TREE]
+
+`--baseline-pythonpath`: one worker's maximum rate from an older checkout too, alternated with
+this tree's (issue 12: the rate must not drop below the one before adaptive batching), e.g.
+`git worktree add /tmp/wt-12 84ea36f^`.
 """
 
 from __future__ import annotations
@@ -292,11 +296,16 @@ def latency(
     sent_ms: dict[int, float] = {}
     try:
         run.wait_ready()
+        # linger.ms 5 (librdkafka's default, and the Java client's since Kafka 4.0): at 0 the
+        # load generator sent one produce request per record, and the broker on these same two
+        # cores took 42-97 % of a core (the generator 45-60 %) at ~700 records/s, leaving the
+        # worker 0.6-0.9 of one (p99 1,043 ms); at 5 the broker took 24-42 %, the generator
+        # 20-34 %. The 5 ms count in the latency: it runs from the produce() call.
         # Warm the engine and the clients first, outside the measurement: the measuring
         # producer too. A fresh one holds its first records while it connects and gets its
         # idempotent producer id; timed from produce(), that read as ~1 s of pipeline latency.
         producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True,
-                             "acks": "all", "linger.ms": 0})  # fmt: skip
+                             "acks": "all", "linger.ms": 5})  # fmt: skip
         for i, value in enumerate(records[:BATCH]):
             producer.produce(source, value=value, partition=i % partitions)
         producer.flush(60)
@@ -383,6 +392,29 @@ def latency_runs(
         latency(bootstrap, fresh, rate, args.partitions, workdir, int(wait))
         for wait in args.latency_wait_ms.split(",")
     ]
+
+
+def against_baseline(
+    bootstrap: str, warm: list[bytes], measured: list[bytes], partitions: int, workdir: Path,
+    pythonpath: str, rounds: int = 2,
+) -> dict[str, Any]:  # fmt: skip
+    """One worker's maximum rate from this tree and from another (`scrubber run` started with
+    PYTHONPATH=`pythonpath`, e.g. a `git worktree` of an older commit), alternated."""
+    rates: dict[str, list[float]] = {"this_tree": [], "baseline": []}
+    for n in range(rounds):
+        for side in ("this_tree", "baseline") if n % 2 == 0 else ("baseline", "this_tree"):
+            saved = os.environ.pop("PYTHONPATH", None)
+            if side == "baseline":
+                os.environ["PYTHONPATH"] = pythonpath
+            try:
+                one = throughput(bootstrap, warm, measured, partitions, 1, False, workdir)
+            finally:
+                os.environ.pop("PYTHONPATH", None)
+                if saved is not None:
+                    os.environ["PYTHONPATH"] = saved
+            rates[side].append(one["records_per_second"])
+    return {"baseline_pythonpath": pythonpath, "records_per_second": rates,
+            "best_ratio": round(max(rates["this_tree"]) / max(rates["baseline"]), 3)}  # fmt: skip
 
 
 def policy_runs(
@@ -501,6 +533,11 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--bootstrap", default=os.environ.get("SCRUBBER_KAFKA_BOOTSTRAP"))
     parser.add_argument(
+        "--baseline-pythonpath", metavar="PATH",
+        help="also one worker's maximum rate with `scrubber run` imported from PATH (an older "
+        "checkout), alternated with this tree's",
+    )  # fmt: skip
+    parser.add_argument(
         "--only", choices=["policies", "side-by-side", "latency"],
         help="only the plain and policy runs (side-by-side: only the runs of both at once), or"
         " only the one-worker rate and the latency runs",
@@ -530,8 +567,13 @@ def main() -> None:
         warm, measured = corpus[: args.warmup], corpus[args.warmup :]
         with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
             one = throughput(bootstrap, warm, measured, args.partitions, 1, False, Path(tmp))
-            print(json.dumps({"scrub_1_worker": one, "latency_at_half_max_rate": latency_runs(
-                bootstrap, one["records_per_second"] / 2, args, Path(tmp))}, indent=2))  # fmt: skip
+            result = {"scrub_1_worker": one, "latency_at_half_max_rate": latency_runs(
+                bootstrap, one["records_per_second"] / 2, args, Path(tmp))}  # fmt: skip
+            if args.baseline_pythonpath:
+                result["against_baseline"] = against_baseline(
+                    bootstrap, warm, measured, args.partitions, Path(tmp), args.baseline_pythonpath
+                )
+            print(json.dumps(result, indent=2))
         return
 
     total = args.warmup + max(args.records, args.passthrough_records)
@@ -553,6 +595,9 @@ def main() -> None:
         lat = latency_runs(
             bootstrap, runs["scrub_1_worker"]["records_per_second"] / 2, args, workdir
         )
+        baseline = args.baseline_pythonpath and against_baseline(
+            bootstrap, warm, measured, args.partitions, workdir, args.baseline_pythonpath
+        )
 
     def ratio(name: str) -> float:
         return round(runs[name]["records_per_second"] / engine["records_per_second"], 3)
@@ -572,6 +617,7 @@ def main() -> None:
         },
         "shadows_and_kanon": policy,
         "latency_at_half_max_rate": lat,
+        **({"against_baseline": baseline} if baseline else {}),
     }, indent=2))  # fmt: skip
 
 
