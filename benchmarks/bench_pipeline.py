@@ -47,6 +47,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -397,6 +398,20 @@ def latency_runs(
     ]
 
 
+@contextlib.contextmanager
+def _pythonpath(value: str | None) -> Iterator[None]:
+    """PYTHONPATH for the `scrubber run` processes started inside (None: unset), then back."""
+    saved = os.environ.pop("PYTHONPATH", None)
+    if value is not None:
+        os.environ["PYTHONPATH"] = value
+    try:
+        yield
+    finally:
+        os.environ.pop("PYTHONPATH", None)
+        if saved is not None:
+            os.environ["PYTHONPATH"] = saved
+
+
 def against_baseline(
     bootstrap: str, warm: list[bytes], measured: list[bytes], partitions: int, workdir: Path,
     pythonpath: str, rounds: int = 2,
@@ -406,15 +421,8 @@ def against_baseline(
     rates: dict[str, list[float]] = {"this_tree": [], "baseline": []}
     for n in range(rounds):
         for side in ("this_tree", "baseline") if n % 2 == 0 else ("baseline", "this_tree"):
-            saved = os.environ.pop("PYTHONPATH", None)
-            if side == "baseline":
-                os.environ["PYTHONPATH"] = pythonpath
-            try:
+            with _pythonpath(pythonpath if side == "baseline" else None):
                 one = throughput(bootstrap, warm, measured, partitions, 1, False, workdir)
-            finally:
-                os.environ.pop("PYTHONPATH", None)
-                if saved is not None:
-                    os.environ["PYTHONPATH"] = saved
             rates[side].append(one["records_per_second"])
     return {"baseline_pythonpath": pythonpath, "records_per_second": rates,
             "best_ratio": round(max(rates["this_tree"]) / max(rates["baseline"]), 3)}  # fmt: skip

@@ -3,9 +3,11 @@ worker's HTTP server, and the parent's one endpoint summing its workers."""
 
 from __future__ import annotations
 
+import gc
 import time
 import urllib.error
 import urllib.request
+import warnings
 
 import pytest
 from prometheus_client import generate_latest
@@ -14,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from scrubber.pipeline import metrics as metrics_module
 from scrubber.pipeline.aggregate import (
     WorkerBoard,
+    ask,
     exposition,
     merge,
     parent_registry,
@@ -264,11 +267,6 @@ def test_a_dead_workers_counters_stay_in_the_sums_and_its_replacement_adds_to_th
 def test_asking_a_worker_that_answers_an_error_closes_the_connection() -> None:
     """A 503 from a worker's /readyz arrives as an HTTPError that holds its socket; left to the
     garbage collector it surfaced as an unraisable ResourceWarning inside a later test (CI)."""
-    import gc
-    import warnings
-
-    from scrubber.pipeline.aggregate import ask
-
     worker = PipelineMetrics("cafe", "1.0")
     server = serve_metrics(worker, 0, host="127.0.0.1")
     try:
