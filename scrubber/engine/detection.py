@@ -216,6 +216,14 @@ class Detector:
         self._proper_nouns = proper_nouns
         self._allow = frozenset(config.allow_list)
 
+    def share_cache(self, ways: int) -> None:
+        """In one of `ways` workers forked from this detector: scan into a cache of its own,
+        with a `ways`-th of the configured bounds (the parent's copy would be written page by
+        page, copy-on-write, and every worker would hold the full budget)."""
+        self._cache = BoundedCache(
+            self._config.cache_entries // ways, self._config.cache_chars // ways
+        )
+
     @property
     def entity_types(self) -> frozenset[str]:
         return frozenset(r.entity_type for r in self._recognizers) - self._filters.skipped

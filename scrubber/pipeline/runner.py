@@ -70,6 +70,7 @@ class _Passthrough:
 # The engine `run` builds before forking its workers (they borrow its detector), None in a worker
 # spawned or run alone.
 _shared: Scrubber | None = None
+_shared_by = 1  # how many workers are forked from `_shared`: each caches its share
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
@@ -118,6 +119,8 @@ def run_worker(
     if os.environ.get(PASSTHROUGH_ENV) == PASSTHROUGH_VALUE:
         log.warning("passthrough_records_not_scrubbed", env=PASSTHROUGH_ENV)
     else:
+        if _shared is not None:
+            _shared.detector.share_cache(_shared_by)  # a cache of its own: not the parent's pages
         engines = policies.Engines(lender=_shared)
     make: policies.MakeEngine = engines or _passthrough
     private = privacy.private_counts(config)
@@ -170,9 +173,9 @@ def run(
 
     # The model and word lists loaded here are shared by the workers forked below (no thread
     # may run yet: the metrics server starts after them). Each builds its own engines on them.
-    global _shared  # noqa: PLW0603  # inherited by the workers forked below
+    global _shared, _shared_by  # inherited by the workers forked below
     if os.environ.get(PASSTHROUGH_ENV) != PASSTHROUGH_VALUE:
-        _shared = shared_engine(config)
+        _shared, _shared_by = shared_engine(config), workers
     context = worker_context()
     events: Events = context.SimpleQueue()
     supervisor = context.Process(

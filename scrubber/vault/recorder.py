@@ -17,6 +17,8 @@ records fail closed, and the next try uses a random token.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import secrets
 import threading
@@ -211,7 +213,21 @@ def shared_engine(config: Config) -> Scrubber:
         config = config.model_copy(update={"policy": PolicyConfig()})
     engine = Scrubber(config)
     engine.warm_up(freeze=True)
+    release_free_heap()
     return engine
+
+
+def release_free_heap() -> None:
+    """Give the heap's free pages back to the kernel before forking (glibc's `malloc_trim`).
+    Loading the model leaves ~15 MB of holes in the heap; a forked worker allocating into a
+    hole would copy the parent's page and leave the parent holding the original alone, so each
+    hole ended up counted once per worker and once more in the parent (measured: the parent's
+    private memory 26 -> 14 MB with two workers). A fresh page costs only the worker's copy."""
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    trim = getattr(libc, "malloc_trim", None)  # glibc only: elsewhere the holes stay
+    if trim is not None:
+        trim(0)
 
 
 def worker_context() -> ForkContext | SpawnContext:

@@ -95,3 +95,23 @@ def test_closing_the_stream_ends_its_threads_while_input_is_awaited() -> None:
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.05)  # the feeder (a daemon) leaves once its input gives up
     assert threading.active_count() <= before
+
+
+@pytest.mark.usefixtures("preloaded")
+def test_with_two_workers_the_parent_scrubs_a_share_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The parent is one of the N engines (N - 1 are forked): an idle parent would keep the
+    original of every page its workers copy. Counted in the parent: the forked worker counts
+    into its own copy of the list."""
+    in_parent: list[int] = []
+    scrub = stream.scrub_lines
+
+    def counted(*args: object, **kwargs: object) -> stream.BatchOutput:
+        in_parent.append(1)
+        return scrub(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stream, "scrub_lines", counted)
+    outputs = list(stream.scrub_stream(_batches(2_000, 10), "auto", None, 2))
+    assert sum(output.count for output in outputs) == 2_000
+    assert 0 < len(in_parent) < len(outputs) == 200

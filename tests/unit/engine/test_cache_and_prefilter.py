@@ -91,3 +91,21 @@ def test_duplicates_in_one_batch_are_scanned_once() -> None:
     engine.detector._patterns = spy  # type: ignore[method-assign]
     engine.detector.detect_batch([TextItem("mail a@example.com", False)] * 5)
     assert calls == ["mail a@example.com"]
+
+
+def test_a_worker_s_cache_holds_its_share_of_the_configured_bounds() -> None:
+    """N workers forked from one engine hold N caches: each gets an N-th of the budget, so the
+    command's cache memory is what the config says whatever N is (and sharing again does not
+    shrink it further)."""
+    engine = Scrubber(parse_config({"detection": {"cache_entries": 12}}))
+    records = [f"user{seq} logged in from 198.51.100.{seq}" for seq in range(40)]
+    engine.scrub_batch(records)
+    assert len(engine.detector._cache) == 12
+    for _ in range(2):
+        engine.detector.share_cache(3)
+        assert len(engine.detector._cache) == 0  # a cache of its own, not the parent's pages
+        engine.scrub_batch(records)
+        assert len(engine.detector._cache) == 4
+    assert [r.output for r in engine.scrub_batch(records)] == [
+        r.output for r in Scrubber(parse_config({})).scrub_batch(records)
+    ]
