@@ -65,10 +65,16 @@ class PatternRecognizer:
         options = re2.Options()
         options.case_sensitive = not self.ignore_case
         options.max_mem = 64 << 20
-        compiled = re2.compile(self.pattern, options)
+        compiled = re2.compile(self.scan_pattern, options)
         if self.value_group > compiled.groups:
             raise ValueError(f"{self.name}: value_group {self.value_group} does not exist")
         object.__setattr__(self, "_compiled", compiled)
+
+    @property
+    def scan_pattern(self) -> str:
+        """What RE2 runs over the text: the pattern itself (a subclass may run a part of it
+        and extend each match in `spans`, as the street addresses do)."""
+        return self.pattern
 
     def applies(self, text: str, lowered: str, has_digit: bool) -> bool:  # noqa: ARG002
         """The cheap pre-check: can this pattern match this text at all?"""

@@ -1,17 +1,20 @@
 """The `scrub` filter's core: batches of lines through the engine, in order, on N processes.
 
-With one worker the engine runs in this process. With more, the parent first loads what every
+With one worker the engine runs in this process. With N, the parent first loads what every
 engine only reads (`preload`: the spaCy model, word lists, phone metadata), freezes it out of the
-garbage collector's reach, and forks the workers from that state: they share those pages
-copy-on-write instead of each loading ~200 MB of its own. A worker uses the parent's engine as it
+garbage collector's reach, gives the heap's free pages back, and forks N - 1 workers from that
+state: they share those pages copy-on-write instead of each loading ~200 MB of its own. The parent
+is the N-th engine: it reads, batches, advances the key-block state, writes, and scrubs the
+batches its workers have no room for (an idle parent would keep the original of every page the
+workers copy, one more copy of the pages they all write). A worker uses the parent's engine as it
 is unless the policy stores tokens in the vault: then it builds its own around its own vault
-connection (cheap: the model is loaded already). `Pool.imap` hands batches out and gives results
-back in input order. A worker sends back its batch's output already joined and encoded (one bytes
-object), so the parent only moves bytes: it reads, batches, advances the key-block state and
-writes. At most `IN_FLIGHT_PER_WORKER` batches per worker are read ahead of what was written, so
-the parent's memory stays bounded whatever the input's size and however slow stdout is. Workers
-ignore SIGINT (Ctrl-C reaches the whole process group): the parent decides how to stop, and
-stopping the stream ends the pool even while input is still awaited.
+connection (cheap: the model is loaded already); each holds an N-th of the detection cache. A
+worker sends back its batch's output already joined and encoded (one bytes object), so the parent
+writes bytes as they are, in input order. At most `IN_FLIGHT_PER_WORKER` batches per engine are
+read ahead of what was written, so the parent's memory stays bounded whatever the input's size
+and however slow stdout is. Workers ignore SIGINT (Ctrl-C reaches the whole process group): the
+parent decides how to stop, and stopping the stream ends the pool even while input is still
+awaited.
 """
 
 from __future__ import annotations

@@ -168,7 +168,8 @@ class Prefilter:
 
 
 def _case_aware(recognizer: PatternRecognizer) -> str:
-    return f"(?i:{recognizer.pattern})" if recognizer.ignore_case else recognizer.pattern
+    pattern = recognizer.scan_pattern
+    return f"(?i:{pattern})" if recognizer.ignore_case else pattern
 
 
 def _compiled_set(patterns: list[str]) -> re2.Set:
