@@ -12,7 +12,8 @@ connection (cheap: the model is loaded already); each holds an N-th of the detec
 worker sends back its batch's output already joined and encoded (one bytes object), so the parent
 writes bytes as they are, in input order. At most `IN_FLIGHT_PER_WORKER` batches per engine are
 read ahead of what was written, so the parent's memory stays bounded whatever the input's size
-and however slow stdout is. Workers ignore SIGINT (Ctrl-C reaches the whole process group): the
+and however slow stdout is. A worker that dies takes no batch with it: the parent scrubs what
+it held and the rest. Workers ignore SIGINT (Ctrl-C reaches the whole process group): the
 parent decides how to stop, and stopping the stream ends the pool even while input is still
 awaited.
 """
@@ -25,9 +26,10 @@ import signal
 import threading
 from collections import deque
 from collections.abc import Generator, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing.pool import AsyncResult
 from pathlib import Path
 
 from connectors.stdio import Line, OversizedLine
@@ -35,7 +37,7 @@ from scrubber.config import Config, load_config
 from scrubber.engine import Scrubber
 from scrubber.engine.formats import placeholder
 from scrubber.engine.key_blocks import KeyBlocks, Window
-from scrubber.log import LogFormat, configure_logging
+from scrubber.log import LogFormat, configure_logging, get_logger
 from scrubber.models import Format, Outcome, Reason
 from scrubber.vault.recorder import scrubber_for, shared_engine, worker_context
 
@@ -43,6 +45,8 @@ from scrubber.vault.recorder import scrubber_for, shared_engine, worker_context
 # being scrubbed, one waiting in the pipe, one result on its way back), small enough to bound
 # the parent's memory (a few MB at the default batch size).
 IN_FLIGHT_PER_WORKER = 4
+
+log_event = get_logger("scrubber.scrub")
 
 Job = tuple[list[Line], Format, list[Window | None]]
 _Ready = queue.Queue[list[Line] | Exception | None]
@@ -150,7 +154,8 @@ def scrub_stream(
 
 
 class _Here:
-    """A batch this process scrubs itself, when its turn comes or while a worker's is late."""
+    """A batch this process scrubs itself: its turn, a worker's that was lost, or any later one
+    of its own it runs ahead on while a worker's result is late."""
 
     __slots__ = ("job", "output")
 
@@ -164,6 +169,17 @@ class _Here:
         return self.output
 
 
+class _There:
+    """A batch sent to a worker, kept until its result is back: if the worker dies with it,
+    this process scrubs it again."""
+
+    __slots__ = ("future", "job")
+
+    def __init__(self, job: Job, future: Future[BatchOutput]) -> None:
+        self.job = job
+        self.future = future
+
+
 def _scrub_in_parallel(
     batches: Iterable[list[Line]],
     fmt: Format,
@@ -175,59 +191,99 @@ def _scrub_in_parallel(
     the batches its workers have no room for (and runs ahead on them while a worker's result
     is late) instead of only moving bytes: an idle parent would hold the original of every page
     the workers copy-on-write, one more copy of them all (measured: ~22 MB with two workers,
-    the second worker then added 58-68 MB to the tree)."""
+    the second worker then added 58-68 MB to the tree).
+
+    A worker that dies (the OOM killer, `kill -9`) breaks the pool: its batch, every batch
+    still out and every later one are scrubbed here, an error says so, nothing is lost. (With
+    `multiprocessing.Pool` the lost batch's result never came and the command hung.)"""
     # N processes on N cores: one BLAS thread each, or they fight over the cores.
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
     context = worker_context()
     with _sigint_ignored():  # the children keep it ignored from their first instruction on
-        pool = context.Pool(
-            workers - 1, initializer=_start_worker, initargs=(config_path, *log, workers)
+        pool = ProcessPoolExecutor(
+            workers - 1, context, initializer=_start_worker, initargs=(config_path, *log, workers)
         )
+        pool.submit(int).result()  # forks every worker now, while this process has one thread
     stop = threading.Event()
-    with pool:
-        try:
-            engine = _engine_here(config_path, workers)  # after the fork: a vault stays here
-            ready = _feed(batches, stop)
-            blocks = KeyBlocks()
-            pending: deque[_Here | AsyncResult[BatchOutput]] = deque()
-            reading = True
-            while True:
-                while reading and len(pending) < IN_FLIGHT_PER_WORKER * workers:
-                    item = _next_ready(ready, stop, wait=not pending)
-                    if isinstance(item, _NothingYet):
-                        break
-                    if item is None:
-                        reading = False
-                        break
-                    if isinstance(item, Exception):
-                        raise item
-                    job = (item, fmt, _in_key_blocks(blocks, item))
-                    # Here once every worker has two batches it has not finished (one being
-                    # scrubbed, one waiting): the workers never wait for this process, and it
-                    # takes a share as large as its speed allows.
-                    busy = sum(1 for p in pending if not isinstance(p, _Here) and not p.ready())
-                    mine = busy >= 2 * (workers - 1)
-                    pending.append(_Here(job) if mine else pool.apply_async(_work, (job,)))
-                if not pending:
-                    return
-                head = pending[0]
-                if isinstance(head, _Here):
-                    pending.popleft()
-                    yield head.run(engine)
-                elif head.ready():
-                    pending.popleft()
-                    yield head.get()
-                else:
-                    ahead = next(
-                        (p for p in pending if isinstance(p, _Here) and p.output is None), None
-                    )
-                    if ahead is not None:
-                        ahead.run(engine)  # rather than wait idle for the worker's result
-                    else:
-                        head.wait(0.05)
-        finally:
-            stop.set()  # the feeder leaves; leaving `with pool` terminates the workers
+    try:
+        # After the fork: a vault connection opened here stays here.
+        stream = _Dispatch(pool, _engine_here(config_path, workers), workers, fmt)
+        ready = _feed(batches, stop)
+        reading = True
+        while True:
+            while reading and stream.has_room():
+                item = _next_ready(ready, stop, wait=not stream.pending)
+                if isinstance(item, _NothingYet):
+                    break
+                if item is None:
+                    reading = False
+                    break
+                if isinstance(item, Exception):
+                    raise item
+                stream.add(item)
+            if not stream.pending:
+                return
+            output = stream.next_output()
+            if output is not None:
+                yield output
+    finally:
+        stop.set()  # the feeder leaves
+        pool.shutdown(wait=True, cancel_futures=True)  # a batch being scrubbed, at most
+
+
+class _Dispatch:
+    """The batches read and not yet written, in input order, each here or at a worker."""
+
+    def __init__(self, pool: ProcessPoolExecutor, engine: Scrubber, workers: int, fmt: Format):
+        self.pending: deque[_Here | _There] = deque()
+        self._pool, self._engine, self._workers, self._fmt = pool, engine, workers, fmt
+        self._blocks = KeyBlocks()
+        self._lost = False
+
+    def has_room(self) -> bool:
+        return len(self.pending) < IN_FLIGHT_PER_WORKER * self._workers
+
+    def add(self, batch: list[Line]) -> None:
+        job = (batch, self._fmt, _in_key_blocks(self._blocks, batch))
+        # Here once every worker has two batches it has not finished (one being scrubbed, one
+        # waiting): the workers never wait for this process, and it takes as large a share as
+        # its speed allows.
+        busy = sum(1 for p in self.pending if isinstance(p, _There) and not p.future.done())
+        if not self._lost and busy < 2 * (self._workers - 1):
+            try:
+                self.pending.append(_There(job, self._pool.submit(_work, job)))
+                return
+            except BrokenProcessPool:  # a worker died since the last result came back
+                self._lose_workers()
+        self.pending.append(_Here(job))
+
+    def _lose_workers(self) -> None:
+        """The pool is broken: every batch out at a worker is scrubbed here, and every later one."""
+        if not self._lost:
+            log_event.error("scrub_worker_lost", scrubbing_here=len(self.pending))
+        self._lost = True
+        self.pending = deque(p if isinstance(p, _Here) else _Here(p.job) for p in self.pending)
+
+    def next_output(self) -> BatchOutput | None:
+        """The first batch's output if it is ready or can be made here; None after a step
+        that only moved things on (a lost worker, a batch run ahead, a short wait)."""
+        head = self.pending[0]
+        if isinstance(head, _Here):
+            self.pending.popleft()
+            return head.run(self._engine)
+        if head.future.done():
+            if not isinstance(head.future.exception(), BrokenProcessPool):
+                self.pending.popleft()
+                return head.future.result()  # a worker's own error is raised here
+            self._lose_workers()
+            return None
+        ahead = next((p for p in self.pending if isinstance(p, _Here) and p.output is None), None)
+        if ahead is not None:
+            ahead.run(self._engine)  # rather than wait idle for the worker's result
+        else:
+            wait([head.future], timeout=0.05)
+        return None
 
 
 @contextmanager

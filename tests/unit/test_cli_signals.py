@@ -143,3 +143,39 @@ def test_ctrl_c_during_start_up_exits_130_quietly(cpu_seconds: float) -> None:
     assert code == 130, stderr
     assert rest == b""
     assert "Traceback" not in stderr and "Fatal Python error" not in stderr, stderr
+
+
+def test_a_worker_killed_mid_stream_loses_no_line() -> None:
+    """kill -9 of a worker (as the OOM killer does) while its batches are out: the parent scrubs
+    them again and every later one itself, says so on stderr, and exits 0 with every line, in
+    order, scrubbed. Before, the lost batch's result never came and the command hung."""
+    count = 6_000
+    lines = [f"seq={seq} mail {seq}.{EMAIL} done\n".encode() for seq in range(count)]
+    process = _start(2)
+    assert process.stdin is not None and process.stdout is not None
+    writer = threading.Thread(target=lambda: (process.stdin.write(b"".join(lines)),
+                                              process.stdin.close()))  # fmt: skip
+    writer.start()
+    try:
+        out = _read_output(process, 256, timeout=120)
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        assert children, "no worker process"
+        for child in children:
+            os.kill(int(child), signal.SIGKILL)
+        while chunk := os.read(process.stdout.fileno(), 1 << 16):
+            out += chunk
+        code = process.wait(timeout=120)
+        stderr = process.stderr.read().decode() if process.stderr else ""
+    finally:
+        process.kill()
+        writer.join(10)
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
+    assert code == 0, stderr[-2000:]
+    written = out.decode().splitlines()
+    assert [line.split(" ", 1)[0] for line in written] == [f"seq={seq}" for seq in range(count)]
+    assert not any(EMAIL in line for line in written)
+    events = [json.loads(line)["event"] for line in stderr.splitlines() if line.startswith("{")]
+    assert "scrub_worker_lost" in events
+    assert EMAIL not in stderr

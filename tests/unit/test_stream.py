@@ -115,3 +115,23 @@ def test_with_two_workers_the_parent_scrubs_a_share_itself(
     outputs = list(stream.scrub_stream(_batches(2_000, 10), "auto", None, 2))
     assert sum(output.count for output in outputs) == 2_000
     assert 0 < len(in_parent) < len(outputs) == 200
+
+
+@pytest.mark.usefixtures("preloaded")
+def test_a_killed_worker_s_batches_are_scrubbed_by_the_parent() -> None:
+    import multiprocessing
+    import os
+    import signal
+
+    count = 2_000
+    outputs = stream.scrub_stream(_batches(count, 10), "auto", None, 2)
+    data = [next(outputs).data]
+    workers = multiprocessing.active_children()
+    assert workers  # the forked worker, killed below as the OOM killer would
+    for worker in workers:
+        os.kill(worker.pid or 0, signal.SIGKILL)
+    data += [output.data for output in outputs]
+    lines = b"".join(data).decode().split("\n")
+    assert lines.pop() == ""
+    assert [line.split(" ", 1)[0] for line in lines] == [f"seq={seq}" for seq in range(count)]
+    assert [line for line in lines if "@example.org" in line] == []
