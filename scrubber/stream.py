@@ -39,7 +39,8 @@ from scrubber.engine.formats import placeholder
 from scrubber.engine.key_blocks import KeyBlocks, Window
 from scrubber.log import LogFormat, configure_logging, get_logger
 from scrubber.models import Format, Outcome, Reason
-from scrubber.vault.recorder import scrubber_for, shared_engine, worker_context
+from scrubber.processes import stop_when_parent_dies, worker_context
+from scrubber.vault.recorder import scrubber_for, shared_engine
 
 # Batches read ahead of the output written, per worker: enough to keep every worker busy (one
 # being scrubbed, one waiting in the pipe, one result on its way back), small enough to bound
@@ -105,6 +106,7 @@ def _start_worker(
 ) -> None:
     global _worker_engine  # noqa: PLW0603  # one engine per worker process, built once
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    stop_when_parent_dies()  # kill -9 of the command: no worker left waiting for work for ever
     # A spawned process starts with structlog's defaults, which print to stdout: the scrubbed
     # data's stream. Its events go to stderr like the parent's.
     configure_logging(log_format, log_level)

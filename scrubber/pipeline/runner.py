@@ -32,8 +32,9 @@ from scrubber.config import Config, load_config
 from scrubber.errors import ConfigError
 from scrubber.log import LogFormat, configure_logging, get_logger
 from scrubber.models import Format, Outcome, RecordResult
-from scrubber.pipeline.supervisor import Events, Supervisor, stop_when_parent_dies
-from scrubber.vault.recorder import shared_engine, worker_context
+from scrubber.pipeline.supervisor import Events, Supervisor
+from scrubber.processes import stop_when_parent_dies, worker_context
+from scrubber.vault.recorder import shared_engine
 
 if TYPE_CHECKING:
     from scrubber.engine.key_blocks import Window

@@ -19,7 +19,6 @@ metrics port.
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
 import signal
@@ -31,6 +30,7 @@ from multiprocessing.queues import SimpleQueue
 from types import FrameType
 
 from scrubber.log import get_logger
+from scrubber.processes import stop_when_parent_dies
 
 log = get_logger("scrubber.run")
 RESTARTS_ALLOWED = 5
@@ -42,23 +42,6 @@ Event = tuple[str, int, int]
 Events = SimpleQueue[Event]
 # A worker's body, top-level (so it pickles by name): called as target(index, events, *args).
 WorkerTarget = Callable[..., None]
-
-
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def stop_when_parent_dies() -> None:
-    """Have the kernel send this process SIGTERM when its parent dies (kill -9 of `run`, or of
-    the supervisor), so no worker keeps consuming, orphaned, beside its replacement: it stops as
-    on any SIGTERM (flush, commit, exit). Linux only; elsewhere a no-op."""
-    parent = os.getppid()
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os.kill(os.getpid(), signal.SIGTERM)
 
 
 class Supervisor:

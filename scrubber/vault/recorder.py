@@ -17,22 +17,18 @@ records fail closed, and the next try uses a random token.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import multiprocessing
 import secrets
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
-from multiprocessing.context import ForkContext, SpawnContext
 from typing import TYPE_CHECKING
 
 from scrubber.config import Config
 from scrubber.errors import VaultUnavailable
 from scrubber.log import get_logger
 from scrubber.operators import Transform, derive_key, keyed_digest, vault_token
+from scrubber.processes import release_free_heap
 from scrubber.vault.store import SealedRow, TokenStore, open_store
 from scrubber.vault.tokens import Keyring, open_keyring, subject_digest, uses_vault
 
@@ -215,25 +211,3 @@ def shared_engine(config: Config) -> Scrubber:
     engine.warm_up(freeze=True)
     release_free_heap()
     return engine
-
-
-def release_free_heap() -> None:
-    """Give the heap's free pages back to the kernel before forking (glibc's `malloc_trim`).
-    Loading the model leaves ~15 MB of holes in the heap; a forked worker allocating into a
-    hole would copy the parent's page and leave the parent holding the original alone, so each
-    hole ended up counted once per worker and once more in the parent (measured: the parent's
-    private memory 26 -> 14 MB with two workers). A fresh page costs only the worker's copy."""
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name) if name else None
-    trim = getattr(libc, "malloc_trim", None)  # glibc only: elsewhere the holes stay
-    if trim is not None:
-        trim(0)
-
-
-def worker_context() -> ForkContext | SpawnContext:
-    """How to start the workers: forked (sharing `shared_engine`'s pages) when this process has
-    one thread. A fork copies only the calling thread: with another thread alive (holding a
-    lock, say) a child could inherit that lock held forever. Then spawn, and pay the memory."""
-    if threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")

@@ -179,3 +179,26 @@ def test_a_worker_killed_mid_stream_loses_no_line() -> None:
     events = [json.loads(line)["event"] for line in stderr.splitlines() if line.startswith("{")]
     assert "scrub_worker_lost" in events
     assert EMAIL not in stderr
+
+
+def test_no_worker_outlives_a_killed_command() -> None:
+    """kill -9 of `scrub --workers 2` itself: its worker, blocked waiting for work, used to stay
+    for ever (reparented to init, the model's memory with it); now the kernel stops it."""
+    process = _start(2)
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        process.stdin.write(f"mail {EMAIL}\n".encode())
+        _read_output(process, 1, timeout=120)
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        assert children, "no worker process"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while any(Path(f"/proc/{child}").exists() for child in children):
+            assert time.monotonic() < deadline, f"worker {children} outlived its command"
+            time.sleep(0.1)
+    finally:
+        process.kill()
+        for pipe in (process.stdin, process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
