@@ -87,6 +87,7 @@ class PatternRecognizer:
         wrapper's `finditer`, one raw RE2 call each (a text without a match costs one call)."""
         encoded = text.encode()
         match = self._compiled._regexp.Match
+        extends = self.scan_pattern is not self.pattern
         # ASCII (most log lines): byte offsets are code-point offsets, nothing to decode.
         chars = None if len(encoded) == len(text) else _CodePoints(encoded)
         pos, end = 0, len(encoded)
@@ -94,11 +95,18 @@ class PatternRecognizer:
             spans = match(_UNANCHORED, encoded, pos, end)
             if spans[0] == _NO_MATCH:
                 return
+            if extends:
+                spans = self.extend(encoded, spans)
             yield spans if chars is None else chars.of(spans)
             if pos == end:
                 return
             # An empty match at pos would match again: step one character, as finditer does.
             pos = spans[0][1] if spans[0][1] != pos else pos + _utf8_length(encoded[pos])
+
+    def extend(self, encoded: bytes, spans: Spans) -> Spans:  # noqa: ARG002
+        """A match of `scan_pattern` (byte offsets in `encoded`) made the match of `pattern`
+        (for a subclass whose `scan_pattern` is a part of it)."""
+        return spans
 
     def find(self, text: str) -> Iterator[Finding]:
         """Every validated match in `text`, as findings on the value group."""

@@ -9,19 +9,11 @@ addresses are found by shape: a house number plus capitalised words plus a stree
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import re2
 
-from recognizers.base import (
-    _NO_MATCH,
-    _UNANCHORED,
-    PatternRecognizer,
-    Spans,
-    _CodePoints,
-    _utf8_length,
-)
+from recognizers.base import PatternRecognizer, Spans
 
 # A candidate must not continue a longer token on the left.
 _LEFT_EDGE = r"(?:^|[^\w.+/-])"
@@ -331,22 +323,11 @@ class AddressRecognizer(PatternRecognizer):
     def scan_pattern(self) -> str:
         return self.head
 
-    def spans(self, text: str) -> Iterator[Spans]:
-        encoded = text.encode()
-        match, tail = self._compiled._regexp.Match, _TAIL.Match
-        chars = None if len(encoded) == len(text) else _CodePoints(encoded)
-        pos, end = 0, len(encoded)
-        while True:
-            street = match(_UNANCHORED, encoded, pos, end)
-            if street[0] == _NO_MATCH:
-                return
-            (start, street_end), (value_start, _) = street[0], street[1]
-            stop = tail(_AT_START, encoded, street_end, end)[0][1]
-            spans = [(start, stop), (value_start, stop)]
-            yield spans if chars is None else chars.of(spans)
-            if pos == end:
-                return
-            pos = stop if stop != pos else pos + _utf8_length(encoded[pos])
+    def extend(self, encoded: bytes, spans: Spans) -> Spans:
+        """The street's match, extended by the tail matched where the street ends."""
+        (start, street_end), (value_start, _) = spans[0], spans[1]
+        stop = _TAIL.Match(_AT_START, encoded, street_end, len(encoded))[0][1]
+        return [(start, stop), (value_start, stop)]
 
 
 def _address(name: str, street: str, lead: str = _EDGE, **settings: object) -> AddressRecognizer:
