@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import re2
 
@@ -60,6 +60,9 @@ class PatternRecognizer:
     validator: Validator | None = None
     ignore_case: bool = False
     _compiled: Any = field(default=None, init=False, repr=False, compare=False)
+    # A subclass that runs a part of `pattern` (`scan_pattern`) and completes each match in
+    # `extend`: a class attribute, so the common case costs no call per text.
+    extends_matches: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         options = re2.Options()
@@ -87,7 +90,7 @@ class PatternRecognizer:
         wrapper's `finditer`, one raw RE2 call each (a text without a match costs one call)."""
         encoded = text.encode()
         match = self._compiled._regexp.Match
-        extends = self.scan_pattern is not self.pattern
+        extends = self.extends_matches
         # ASCII (most log lines): byte offsets are code-point offsets, nothing to decode.
         chars = None if len(encoded) == len(text) else _CodePoints(encoded)
         pos, end = 0, len(encoded)

@@ -10,6 +10,7 @@ addresses are found by shape: a house number plus capitalised words plus a stree
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import re2
 
@@ -318,6 +319,7 @@ class AddressRecognizer(PatternRecognizer):
     is the whole pattern's (END is tried after it, greedily, as here)."""
 
     head: str = ""
+    extends_matches: ClassVar[bool] = True
 
     @property
     def scan_pattern(self) -> str:
