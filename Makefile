@@ -32,7 +32,7 @@ test-unit: setup ## unit and property tests only (no services)
 	$(BIN)/pytest -q -m "not integration and not slow"
 
 test-slow: setup services-up ## long runs (soak, chaos) on demand
-	$(BIN)/pytest -q -m slow
+	$(BIN)/pytest -q -m slow --timeout=3600
 
 lint: setup ## ruff, mypy and the import-linter contracts
 	$(BIN)/ruff check .
@@ -66,7 +66,7 @@ test-pipeline: setup services-up ## the pipeline integration tests on the real b
 	$(BIN)/pytest -q tests/integration/test_pipeline.py tests/integration/test_pipeline_vault_outage.py
 
 test-chaos: setup kafka-up ## kill -9, broker stop and SIGKILL, join/leave, restart resume (~8 min)
-	$(BIN)/pytest -q -m slow tests/integration/test_pipeline_chaos.py
+	$(BIN)/pytest -q -m slow --timeout=3600 tests/integration/test_pipeline_chaos.py
 
 test-dashboard: setup kafka-up tools ## every dashboard query and alert on a real Prometheus scraping `scrubber run --workers 2` (~30 s; in `make test`)
 	HELM=$(HELM) $(BIN)/pytest -q tests/integration/test_dashboard_queries.py

@@ -81,6 +81,8 @@ class Supervisor:
         )
         worker.start()
         self._workers[index] = worker
+        if self._stopping and worker.pid is not None:  # a stop came in while forking: it went
+            os.kill(worker.pid, signal.SIGTERM)  # to the workers known then, not to this one
 
     def _exited(self, index: int) -> None:
         worker = self._workers.pop(index)

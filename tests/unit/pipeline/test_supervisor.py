@@ -92,6 +92,26 @@ def test_a_stop_that_reaches_a_worker_before_its_own_handlers_still_stops_it(
     assert process.exitcode in (0, -signal.SIGTERM)
 
 
+def test_a_stop_that_arrives_while_a_worker_is_being_forked_reaches_that_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM handled between the fork and the supervisor noting the new worker: it was passed
+    to the workers known then, so this one ran on and the supervisor waited for it for ever."""
+    from multiprocessing.context import ForkProcess
+
+    start, test_process = ForkProcess.start, os.getpid()
+
+    def start_then_stop(worker: ForkProcess) -> None:
+        start(worker)
+        if os.getpid() != test_process:  # in the supervisor: handled before _fork notes it
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(ForkProcess, "start", start_then_stop)
+    process, _events = _start(1, tmp_path)
+    process.join(10)
+    assert process.exitcode in (0, 128 + signal.SIGTERM)  # it may die before its own handler
+
+
 def test_a_worker_that_exits_on_its_own_is_not_restarted_and_its_code_is_the_processs(
     tmp_path: Path,
 ) -> None:
