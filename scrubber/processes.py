@@ -10,9 +10,13 @@ import multiprocessing
 import os
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from multiprocessing.context import ForkContext, SpawnContext
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# What the parent of a forked process forwards to it: stop (TERM, INT) and reload (HUP).
+FORWARDED_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
 
 
 def worker_context() -> ForkContext | SpawnContext:
@@ -49,3 +53,23 @@ def stop_when_parent_dies() -> None:
         return
     if os.getppid() != parent:  # the parent died before the request took effect
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+@contextmanager
+def forwarded_signals_held() -> Iterator[None]:
+    """Hold (block) the forwarded signals while forking a child and noting it, then deliver
+    any that came in. Two signals were lost otherwise: one handled in the parent between the
+    fork and the parent noting its new child was passed to the children known before it; one
+    sent to the child before its interpreter had finished forking was dropped (CPython clears
+    the signals pending in a fresh child). The child starts with them held too: it calls
+    `release_forwarded_signals` once its handlers are the ones to run."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def release_forwarded_signals() -> None:
+    """In a child forked under `forwarded_signals_held`: deliver what was held, from now on."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED_SIGNALS)

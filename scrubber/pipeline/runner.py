@@ -33,7 +33,7 @@ from scrubber.errors import ConfigError
 from scrubber.log import LogFormat, configure_logging, get_logger
 from scrubber.models import Format, Outcome, RecordResult
 from scrubber.pipeline.supervisor import Events, Supervisor
-from scrubber.processes import stop_when_parent_dies, worker_context
+from scrubber.processes import forwarded_signals_held, stop_when_parent_dies, worker_context
 from scrubber.vault.recorder import shared_engine
 
 if TYPE_CHECKING:
@@ -185,14 +185,23 @@ def run(
         name="supervisor",
     )
     parent = os.getpid()
+    early: list[int] = []  # handled while the supervisor was being forked: sent once it is
 
     def forward(signum: int, _frame: FrameType | None) -> None:
-        if os.getpid() == parent and supervisor.pid is not None and supervisor.is_alive():
+        if os.getpid() != parent:
+            return
+        if supervisor.pid is None:
+            early.append(signum)
+        elif supervisor.is_alive():
             os.kill(supervisor.pid, signum)  # it passes the signal on to every worker
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # SIGHUP: each reloads
         signal.signal(signum, forward)
-    supervisor.start()
+    with forwarded_signals_held():  # the supervisor releases them once its handlers are set
+        supervisor.start()
+    assert supervisor.pid is not None  # started
+    for early_signal in early:
+        os.kill(supervisor.pid, early_signal)
     board = WorkerBoard(workers)
     server = serve_workers(
         metrics_port, board, lambda: supervisor.is_alive() and board.all_alive(),

@@ -30,7 +30,11 @@ from multiprocessing.queues import SimpleQueue
 from types import FrameType
 
 from scrubber.log import get_logger
-from scrubber.processes import stop_when_parent_dies
+from scrubber.processes import (
+    forwarded_signals_held,
+    release_forwarded_signals,
+    stop_when_parent_dies,
+)
 
 log = get_logger("scrubber.run")
 RESTARTS_ALLOWED = 5
@@ -65,6 +69,7 @@ class Supervisor:
         matters most (furthest from 0; a worker killed by signal N gives 128 + N)."""
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, self._forward)
+        release_forwarded_signals()  # held since `run` forked this process: now they are ours
         stop_when_parent_dies()
         for index in range(self._count):
             self._fork(index)
@@ -76,13 +81,18 @@ class Supervisor:
         return 128 - code if code < 0 else code  # killed by signal N: 128 + N, as a shell says
 
     def _fork(self, index: int) -> None:
+        if self._stopping:  # a stop came before this worker's turn: it is not started
+            return
         worker = multiprocessing.get_context("fork").Process(
-            target=self._target, args=(index, self._events, *self._args), name=f"worker-{index}"
+            target=_worker_main,
+            args=(self._target, index, self._events, *self._args),
+            name=f"worker-{index}",
         )
-        worker.start()
-        self._workers[index] = worker
-        if self._stopping and worker.pid is not None:  # a stop came in while forking: it went
-            os.kill(worker.pid, signal.SIGTERM)  # to the workers known then, not to this one
+        with forwarded_signals_held():  # the worker starts with them held: none sent is lost
+            worker.start()
+            self._workers[index] = worker
+        if self._stopping and worker.pid is not None:  # a stop handled before it was noted went
+            os.kill(worker.pid, signal.SIGTERM)  # only to the workers known then
 
     def _exited(self, index: int) -> None:
         worker = self._workers.pop(index)
@@ -105,7 +115,8 @@ class Supervisor:
         self._restarts.append(now)
         log.warning("worker_killed_restarting", worker=index, signal=-code)
         self._fork(index)
-        self._events.put(("restarted", index, self._workers[index].pid or 0))
+        if index in self._workers:  # not if a stop came in meanwhile
+            self._events.put(("restarted", index, self._workers[index].pid or 0))
 
     def _forward(self, signum: int, _frame: FrameType | None) -> None:
         if os.getpid() != self._pid:  # a worker just forked, before it set its own handlers:
@@ -122,3 +133,10 @@ class Supervisor:
         for worker in self._workers.values():
             if worker.pid is not None and worker.is_alive():
                 os.kill(worker.pid, signum)
+
+
+def _worker_main(target: WorkerTarget, index: int, events: Events, *args: object) -> None:
+    """A forked worker: the signals held over its fork are delivered to the supervisor's
+    handler it inherited (a stop ends it before it starts), then its own body runs."""
+    release_forwarded_signals()
+    target(index, events, *args)
