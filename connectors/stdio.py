@@ -10,7 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -49,12 +49,21 @@ def read_lines(stream: BinaryIO, max_line_bytes: int) -> Iterator[Line]:
 
 
 _END = object()
+# While no line comes, `while_idle` runs this often: the caller may stop the wait from it.
+IDLE_CHECK_SECONDS = 0.1
 
 
-def batched(lines: Iterable[Line], max_batch: int, max_wait_seconds: float) -> Iterator[list[Line]]:
+def batched(
+    lines: Iterable[Line],
+    max_batch: int,
+    max_wait_seconds: float,
+    while_idle: Callable[[], None] = lambda: None,
+) -> Iterator[list[Line]]:
     """Group lines into batches: full ones while input flows, short ones when it pauses.
 
-    A reader thread keeps pulling lines so a slow producer never blocks a ready batch.
+    A reader thread keeps pulling lines so a slow producer never blocks a ready batch. While
+    input pauses, `while_idle` is called every `IDLE_CHECK_SECONDS` in the iterating thread; an
+    exception it raises (a Ctrl-C noted by the caller's signal handler) ends the iteration.
     """
     buffer: queue.Queue[object] = queue.Queue(maxsize=max_batch * 4)
 
@@ -68,7 +77,7 @@ def batched(lines: Iterable[Line], max_batch: int, max_wait_seconds: float) -> I
     threading.Thread(target=pump, name="stdin-reader", daemon=True).start()
     finished = False
     while not finished:
-        first = buffer.get()
+        first = _first(buffer, while_idle)
         if first is _END:
             return
         batch: list[Line] = [first]  # type: ignore[list-item]
@@ -83,3 +92,11 @@ def batched(lines: Iterable[Line], max_batch: int, max_wait_seconds: float) -> I
                 break
             batch.append(item)  # type: ignore[arg-type]
         yield batch
+
+
+def _first(buffer: queue.Queue[object], while_idle: Callable[[], None]) -> object:
+    while True:
+        try:
+            return buffer.get(timeout=IDLE_CHECK_SECONDS)
+        except queue.Empty:
+            while_idle()

@@ -138,23 +138,25 @@ def _unreadable(paths: list[Path]) -> str | None:
 class _Interrupts:
     """Ctrl-C (SIGINT) for the whole command, installed before anything heavy is imported.
 
-    During start-up (imports, config, the engine) a Ctrl-C is only recorded and raised at the next
-    checkpoint: raised at an arbitrary instruction, KeyboardInterrupt is swallowed by `__del__`
-    methods and import-lock callbacks ("Exception ignored in"), or turned into other errors by C
-    extensions (pydantic-core reports a SchemaError), so the command would go on or fail with a
-    traceback. While output is written it waits until the batch is out, so no line is cut short.
+    While polled (start-up: imports, config, the engine; and all of `scrub`) the handler only
+    notes a Ctrl-C, and the command raises KeyboardInterrupt itself at its checkpoints. Raised
+    by the handler at an arbitrary instruction, it is swallowed by any `__del__` the garbage
+    collector happens to be running ("Exception ignored in"; regex's `SetBase.__del__` did it,
+    and `scrub` then waited for input for ever), or turned into other errors by C extensions
+    (pydantic-core reported a SchemaError). `scrub` reaches a checkpoint after each batch it
+    writes and at least every 0.1 s while it waits for input or for its workers. Other
+    commands go live after start-up: Ctrl-C is raised at once, as Python does.
     """
 
     def __init__(self) -> None:
         self._reset()
 
     def _reset(self) -> None:
-        self._deferred = True
-        self._writing = False
+        self._polled = True
         self._pending = False
 
     def _handle(self, _signum: int, _frame: FrameType | None) -> None:
-        if self._deferred or self._writing:
+        if self._polled:
             self._pending = True
             return
         raise KeyboardInterrupt
@@ -170,26 +172,17 @@ class _Interrupts:
 
     def go_live(self) -> None:
         """Start-up is over: a Ctrl-C received meanwhile is raised now, later ones at once."""
-        self._deferred = False
+        self._polled = False
         self.checkpoint()
 
     @contextmanager
-    def deferred(self) -> Iterator[None]:
-        """More start-up work (a command's engine): Ctrl-C waits for its end."""
-        self._deferred = True
+    def polled(self) -> Iterator[None]:
+        """Work during which Ctrl-C waits for a checkpoint (and for the end of the block)."""
+        self._polled = True
         try:
             yield
         finally:
             self.go_live()
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        self._writing = True
-        try:
-            yield
-        finally:
-            self._writing = False
-        self.checkpoint()
 
 
 _INTERRUPTS = _Interrupts()
@@ -197,6 +190,14 @@ _INTERRUPTS = _Interrupts()
 
 def _scrub(args: argparse.Namespace) -> int:
     """Exit 130 on Ctrl-C, after the batches already scrubbed are written out whole."""
+    with _INTERRUPTS.polled():
+        try:
+            return _scrub_polled(args)
+        except KeyboardInterrupt:
+            return EXIT_INTERRUPTED
+
+
+def _scrub_polled(args: argparse.Namespace) -> int:
     # Heavy imports (spaCy) only for commands that scrub.
     from connectors.stdio import batched
     from scrubber.config import load_config
@@ -206,35 +207,44 @@ def _scrub(args: argparse.Namespace) -> int:
 
     log = get_logger("scrubber.scrub")
     started = time.monotonic()
-    with _INTERRUPTS.deferred():
-        config = load_config(args.config)
-        engine = scrubber_for(config) if args.workers <= 1 else None
-        if engine is None:
-            preload(config)  # the workers, forked later, share the model's memory
+    config = load_config(args.config)
+    engine = scrubber_for(config) if args.workers <= 1 else None
+    if engine is None:
+        preload(config)  # the workers, forked later, share the model's memory
+    _INTERRUPTS.checkpoint()
     log.info("engine_ready", config_hash=config.digest(), workers=args.workers,
              seconds=round(time.monotonic() - started, 3))  # fmt: skip
     out = sys.stdout.fileno()
     count = 0
     failed: list[OSError] = []  # the lines are read on another thread: its failure, for this one
-    batches = batched(_lines(args.files, config.limits.max_record_bytes, failed),
-                      args.batch_size, args.max_wait_ms / 1000)  # fmt: skip
-    log_setup = (args.log_format, args.log_level)
-    outputs = scrub_stream(batches, args.format, args.config, args.workers, engine, log=log_setup)
+    # One worker: batches are taken in this thread, which waits for input in `batched`. More:
+    # a feeder thread takes them, and this one waits in `scrub_stream`.
+    lines = _lines(args.files, config.limits.max_record_bytes, failed)
+    idle = _INTERRUPTS.checkpoint if args.workers <= 1 else _nothing
+    batches = batched(lines, args.batch_size, args.max_wait_ms / 1000, idle)
+    outputs = scrub_stream(
+        batches, args.format, args.config, args.workers, engine,
+        log=(args.log_format, args.log_level), while_waiting=_INTERRUPTS.checkpoint,
+    )  # fmt: skip
     try:
         with closing(outputs):
             for output in outputs:
                 for reason, size in output.quarantined:
                     log.warning("record_quarantined", reason=reason, size=size)
-                with _INTERRUPTS.held():
-                    _write_all(out, output.data)  # encoded by the worker: written as it is
-                    count += output.count
+                _write_all(out, output.data)  # encoded by the worker: written as it is
+                count += output.count
+                _INTERRUPTS.checkpoint()  # only now: no batch is cut short
     except KeyboardInterrupt:
         log.warning("scrub_interrupted", line_count=count)
-        return EXIT_INTERRUPTED
+        raise
     if failed:
         raise failed[0]
     log.info("scrub_done", line_count=count, seconds=round(time.monotonic() - started, 3))
     return 0
+
+
+def _nothing() -> None:
+    return None
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -283,7 +293,7 @@ def _explain(args: argparse.Namespace) -> int:
     from scrubber.engine.explain import explain, render_text
     from scrubber.operators import MemoryTokenSink
 
-    with _INTERRUPTS.deferred():
+    with _INTERRUPTS.polled():
         # Tokens go to a sink in memory: explaining stores nothing in a vault.
         engine = Scrubber(load_config(args.config), token_sink=MemoryTokenSink())
     records = sys.stdin.read().splitlines() if args.record == "-" else [args.record]

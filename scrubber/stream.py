@@ -25,7 +25,7 @@ import queue
 import signal
 import threading
 from collections import deque
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -144,15 +144,21 @@ def scrub_stream(
     engine: Scrubber | None = None,
     *,
     log: tuple[LogFormat, str] = ("json", "info"),
+    while_waiting: Callable[[], None] = lambda: None,
 ) -> Generator[BatchOutput, None, None]:
-    """Scrubbed batches in input order; closing the generator stops the workers."""
+    """Scrubbed batches in input order; closing the generator stops the workers. With workers,
+    `while_waiting` is called at least every 0.1 s while this waits for them or for input: an
+    exception it raises (a Ctrl-C its caller noted) stops the stream (one worker: `batched`
+    takes such a hook for the waits on input)."""
     if workers <= 1:
         local = engine or scrubber_for(load_config(config_path))
         blocks = KeyBlocks()
         for batch in batches:
             yield scrub_lines(local, batch, fmt, _in_key_blocks(blocks, batch))
         return
-    yield from _scrub_in_parallel(batches, fmt, config_path, workers, log)
+    yield from _scrub_in_parallel(
+        batches, fmt, config_path, workers, log, while_waiting=while_waiting
+    )
 
 
 class _Here:
@@ -188,6 +194,8 @@ def _scrub_in_parallel(
     config_path: Path | None,
     workers: int,
     log: tuple[LogFormat, str],
+    *,
+    while_waiting: Callable[[], None],
 ) -> Generator[BatchOutput, None, None]:
     """`workers` engines: this process's and `workers - 1` forked ones. This process scrubs
     the batches its workers have no room for (and runs ahead on them while a worker's result
@@ -206,16 +214,20 @@ def _scrub_in_parallel(
         pool = ProcessPoolExecutor(
             workers - 1, context, initializer=_start_worker, initargs=(config_path, *log, workers)
         )
-        pool.submit(int).result()  # forks every worker now, while this process has one thread
+        started = pool.submit(int)  # forks every worker now, while this process has one thread
     stop = threading.Event()
     try:
+        while not wait([started], timeout=0.1).done:
+            while_waiting()
+        started.result()  # a worker that could not start breaks the pool: raised here
         # After the fork: a vault connection opened here stays here.
         stream = _Dispatch(pool, _engine_here(config_path, workers), workers, fmt)
         ready = _feed(batches, stop)
         reading = True
         while True:
+            while_waiting()
             while reading and stream.has_room():
-                item = _next_ready(ready, stop, wait=not stream.pending)
+                item = _next_ready(ready, stop, while_waiting, wait=not stream.pending)
                 if isinstance(item, _NothingYet):
                     break
                 if item is None:
@@ -330,7 +342,7 @@ def _feed(batches: Iterable[list[Line]], stop: threading.Event) -> _Ready:
 
 
 def _next_ready(
-    ready: _Ready, stop: threading.Event, *, wait: bool
+    ready: _Ready, stop: threading.Event, while_waiting: Callable[[], None], *, wait: bool
 ) -> list[Line] | Exception | _NothingYet | None:
     """The next batch (None at the end of input); `_NOTHING_YET` if none is ready and `wait` is
     False, or once `stop` is set."""
@@ -340,4 +352,5 @@ def _next_ready(
         except queue.Empty:
             if not wait:
                 break
+            while_waiting()
     return _NOTHING_YET

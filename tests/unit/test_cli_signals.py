@@ -202,3 +202,36 @@ def test_no_worker_outlives_a_killed_command() -> None:
         for pipe in (process.stdin, process.stdout, process.stderr):
             if pipe is not None:
                 pipe.close()
+
+
+class _RaisesCtrlCWhenCollected:
+    def __del__(self) -> None:
+        signal.raise_signal(signal.SIGINT)  # the handler runs here, inside the finalizer
+
+
+def test_a_ctrl_c_that_arrives_inside_a_finalizer_still_stops_the_wait_for_input(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """A Ctrl-C handled while the garbage collector ran a `__del__` (regex's did, in CI): raised
+    there, it was printed as "Exception ignored" and lost, and `scrub` waited for input for
+    ever. Noted instead, it is raised at the next checkpoint of the wait."""
+    from connectors.stdio import batched, read_lines
+    from scrubber import cli
+
+    interrupts = cli._Interrupts()
+    read_end, write_end = os.pipe()  # input that does not come until the test ends
+    stdin = os.fdopen(read_end, "rb")
+    try:
+        interrupts.install()
+        with interrupts.polled():
+            batches = batched(read_lines(stdin, 100), 10, 0.05, interrupts.checkpoint)
+            _RaisesCtrlCWhenCollected()  # dropped at once: collected, its __del__ runs
+            started = time.monotonic()
+            with pytest.raises(KeyboardInterrupt):
+                next(batches)
+            assert time.monotonic() - started < 5
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.close(write_end)  # end of input: the reader thread leaves, then its file closes
+        stdin.close()
+    assert "Exception ignored" not in capfd.readouterr().err
