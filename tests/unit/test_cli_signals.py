@@ -51,8 +51,12 @@ def _interrupt(process: subprocess.Popen[bytes]) -> tuple[int, bytes, str]:
     assert process.stdout is not None and process.stderr is not None
     os.killpg(process.pid, signal.SIGINT)
     try:
-        rest = b""
-        while chunk := os.read(process.stdout.fileno(), 1 << 16):  # to EOF: all have exited
+        rest, deadline = b"", time.monotonic() + 60
+        while True:  # to EOF: all have exited (a lost Ctrl-C fails here, not at the CI limit)
+            ready, _, _ = select.select([process.stdout], [], [], deadline - time.monotonic())
+            assert ready, f"still running 60 s after Ctrl-C: {rest[-200:]!r}"
+            if not (chunk := os.read(process.stdout.fileno(), 1 << 16)):
+                break
             rest += chunk
         code = process.wait(timeout=60)
         return code, rest, process.stderr.read().decode()
