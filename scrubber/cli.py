@@ -220,7 +220,7 @@ def _scrub_polled(args: argparse.Namespace) -> int:
     # One worker: batches are taken in this thread, which waits for input in `batched`. More:
     # a feeder thread takes them, and this one waits in `scrub_stream`.
     lines = _lines(args.files, config.limits.max_record_bytes, failed)
-    idle = _INTERRUPTS.checkpoint if args.workers <= 1 else _nothing
+    idle = _INTERRUPTS.checkpoint if args.workers <= 1 else lambda: None
     batches = batched(lines, args.batch_size, args.max_wait_ms / 1000, idle)
     outputs = scrub_stream(
         batches, args.format, args.config, args.workers, engine,
@@ -241,10 +241,6 @@ def _scrub_polled(args: argparse.Namespace) -> int:
         raise failed[0]
     log.info("scrub_done", line_count=count, seconds=round(time.monotonic() - started, 3))
     return 0
-
-
-def _nothing() -> None:
-    return None
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -33,7 +33,12 @@ from scrubber.errors import ConfigError
 from scrubber.log import LogFormat, configure_logging, get_logger
 from scrubber.models import Format, Outcome, RecordResult
 from scrubber.pipeline.supervisor import Events, Supervisor
-from scrubber.processes import forwarded_signals_held, stop_when_parent_dies, worker_context
+from scrubber.processes import (
+    FORWARDED_SIGNALS,
+    forwarded_signals_held,
+    stop_when_parent_dies,
+    worker_context,
+)
 from scrubber.vault.recorder import shared_engine
 
 if TYPE_CHECKING:
@@ -195,7 +200,7 @@ def run(
         elif supervisor.is_alive():
             os.kill(supervisor.pid, signum)  # it passes the signal on to every worker
 
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # SIGHUP: each reloads
+    for signum in FORWARDED_SIGNALS:  # SIGHUP: each worker reloads
         signal.signal(signum, forward)
     with forwarded_signals_held():  # the supervisor releases them once its handlers are set
         supervisor.start()

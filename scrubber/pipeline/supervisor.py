@@ -31,6 +31,7 @@ from types import FrameType
 
 from scrubber.log import get_logger
 from scrubber.processes import (
+    FORWARDED_SIGNALS,
     forwarded_signals_held,
     release_forwarded_signals,
     stop_when_parent_dies,
@@ -67,7 +68,7 @@ class Supervisor:
     def run(self) -> int:
         """Start the workers and watch them until every one has exited; the exit code that
         matters most (furthest from 0; a worker killed by signal N gives 128 + N)."""
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        for signum in FORWARDED_SIGNALS:
             signal.signal(signum, self._forward)
         release_forwarded_signals()  # held since `run` forked this process: now they are ours
         stop_when_parent_dies()
